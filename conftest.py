@@ -1,0 +1,33 @@
+"""Shared fixtures: the real NBS regions in the test database, and the persona world."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from testing.world import PASSWORD, World, build_world
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        call_command("load_regions", verbosity=0)
+    yield
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def login(client: Client, world: World) -> Any:
+    """login("village_worker") logs the test client in as that persona."""
+
+    def _login(persona: str) -> Client:
+        assert client.login(username=world.users[persona].username, password=PASSWORD)
+        return client
+
+    return _login

@@ -1,0 +1,161 @@
+"""Reads of child files. Every function takes the scoped queryset from registry.access."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core import idnumber
+from core.blind_index import id_index, phone_index
+from registry import choices as c
+from registry import rules
+from registry.models import Child, EntrustedGuardian, Parent
+
+ID_FULL = re.compile(r"^\d{17}[\dXx]$")
+ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+PHONE = re.compile(r"^1\d{10}$")
+PINYIN = re.compile(r"^[a-zA-Z]+$")
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    township: str = ""
+    village: str = ""
+    category: str = ""
+    care_type: str = ""
+    rating: str = ""
+    schooling: str = ""
+    key: str = ""
+    age_band: str = ""
+    status: str = c.Status.ACTIVE
+    q: str = ""
+
+
+def search_kind(term: str) -> str:
+    """How a search term is read: id, id_tail, phone, pinyin or name."""
+    term = idnumber.normalise(term)
+    if ID_FULL.match(term):
+        return "id"
+    if ID_TAIL.match(term):
+        return "id_tail"
+    if PHONE.match(term):
+        return "phone"
+    if PINYIN.match(term):
+        return "pinyin"
+    return "name"
+
+
+def _search(children: QuerySet[Child], raw: str) -> QuerySet[Child]:
+    term = idnumber.normalise(raw.strip())
+    kind = search_kind(term)
+    if kind == "id":
+        return children.filter(id_index=id_index(term))
+    if kind == "id_tail":
+        return children.filter(id_tail=term)
+    if kind == "phone":
+        index = phone_index(term)
+        return children.filter(
+            Q(id__in=Parent.objects.filter(phone_index=index).values("child_id"))
+            | Q(id__in=EntrustedGuardian.objects.filter(phone_index=index).values("child_id"))
+        )
+    if kind == "pinyin":
+        lowered = term.lower()
+        return children.filter(Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered))
+    return children.filter(name__startswith=raw.strip())
+
+
+_CATEGORY_FIELD = {
+    "left_behind": "is_left_behind",
+    "in_difficulty": "is_in_difficulty",
+    "de_facto_orphan": "is_de_facto_orphan",
+}
+CATEGORY_CHOICES = [
+    ("left_behind", "农村留守儿童"),
+    ("in_difficulty", "困境儿童"),
+    ("de_facto_orphan", "事实无人抚养儿童"),
+]
+
+
+def ledger(children: QuerySet[Child], filters: LedgerFilters, *, on: dt.date | None = None) -> QuerySet[Child]:
+    """Apply the ledger's filters and search to an already scoped queryset."""
+    on = on or timezone.localdate()
+    exact: dict[str, Any] = {}
+    if filters.township:
+        exact["township_id"] = filters.township
+    if filters.village:
+        exact["village_id"] = filters.village
+    if filters.category in _CATEGORY_FIELD:
+        exact[_CATEGORY_FIELD[filters.category]] = True
+    if filters.care_type:
+        exact["care_type"] = filters.care_type
+    if filters.rating:
+        exact["guardianship_rating"] = filters.rating
+    if filters.schooling:
+        exact["schooling"] = filters.schooling
+    if filters.key in {"1", "0"}:
+        exact["is_key"] = filters.key == "1"
+    if filters.status:
+        exact["status"] = filters.status
+    children = children.filter(**exact)
+    for code, low, high in rules.AGE_BANDS:
+        if filters.age_band == code:
+            earliest, latest = rules.birth_range_for_age(low, high, on)
+            children = children.filter(birth_date__range=(earliest, latest))
+    if filters.q.strip():
+        children = _search(children, filters.q)
+    return children
+
+
+@dataclass
+class Page:
+    rows: list[Child]
+    next_cursor: str | None
+    prev_cursor: str | None
+    is_first: bool = field(default=True)
+
+
+def keyset_page(
+    children: QuerySet[Child], *, after: str = "", before: str = "", size: int = 50
+) -> Page:
+    """A page ordered by file number, found by seeking, never by OFFSET or COUNT.
+
+    The cursor is a file number: internal and not personal, so it may sit in a URL.
+    """
+    if before:
+        rows = list(children.filter(file_no__lt=before).order_by("-file_no")[: size + 1])
+        has_more = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        return Page(
+            rows=rows,
+            next_cursor=rows[-1].file_no if rows else None,
+            prev_cursor=rows[0].file_no if rows and has_more else None,
+            is_first=not has_more,
+        )
+    seek = children.filter(file_no__gt=after) if after else children
+    rows = list(seek.order_by("file_no")[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        rows=rows,
+        next_cursor=rows[-1].file_no if rows and has_more else None,
+        prev_cursor=rows[0].file_no if rows and after else None,
+        is_first=not after,
+    )
+
+
+def counts_for(children: QuerySet[Child]) -> dict[str, int]:
+    """Home-page counts for a scope (issue 6 replaces these with pre-aggregated tables)."""
+    active = children.filter(status=c.Status.ACTIVE)
+    return {
+        "active": active.count(),
+        "left_behind": active.filter(is_left_behind=True).count(),
+        "key": active.filter(is_key=True).count(),
+        "unsupervised": active.filter(
+            care_type__in=[c.CareType.UNSUPERVISED, c.CareType.LIVING_ALONE]
+        ).count(),
+        "poor_rating": active.filter(guardianship_rating=c.Rating.POOR).count(),
+        "dropout": active.filter(schooling=c.Schooling.DROPOUT).count(),
+    }
