@@ -116,6 +116,18 @@ class Page:
     prev_cursor: str | None
     is_first: bool = field(default=True)
 
+    @property
+    def links(self) -> list[tuple[str, str, str]]:
+        """Pager buttons as (label, parameter, cursor)."""
+        out: list[tuple[str, str, str]] = []
+        if not self.is_first:
+            out.append(("第一页", "", ""))
+        if self.prev_cursor:
+            out.append(("上一页", "before", self.prev_cursor))
+        if self.next_cursor:
+            out.append(("下一页", "after", self.next_cursor))
+        return out
+
 
 def keyset_page(
     children: QuerySet[Child], *, after: str = "", before: str = "", size: int = 50
@@ -153,9 +165,8 @@ def counts_for(children: QuerySet[Child]) -> dict[str, int]:
         "active": active.count(),
         "left_behind": active.filter(is_left_behind=True).count(),
         "key": active.filter(is_key=True).count(),
-        "unsupervised": active.filter(
-            care_type__in=[c.CareType.UNSUPERVISED, c.CareType.LIVING_ALONE]
-        ).count(),
+        "unsupervised": active.filter(care_type=c.CareType.UNSUPERVISED).count(),
+        "living_alone": active.filter(care_type=c.CareType.LIVING_ALONE).count(),
         "poor_rating": active.filter(guardianship_rating=c.Rating.POOR).count(),
         "dropout": active.filter(schooling=c.Schooling.DROPOUT).count(),
     }

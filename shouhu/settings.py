@@ -67,7 +67,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.shouhu",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "core.templatetags.shouhu"],
         },
     }
 ]
@@ -119,6 +119,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_SSL_REDIRECT = envbool("SHOUHU_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = envint("SHOUHU_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = (

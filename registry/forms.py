@@ -1,0 +1,278 @@
+"""Forms of the child file. They validate and normalise; services write (style rule 6)."""
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from core import idnumber
+from geo.models import Region, RegionLevel, Unit, UnitKind
+from registry import choices as c
+from registry.access import regions_visible_to, villages_writable_by
+from registry.models import Child, EntrustedGuardian, Parent
+from registry.selectors import CATEGORY_CHOICES, LedgerFilters
+
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+BLANK = [("", "全部")]
+
+
+class RegionChoiceField(forms.ModelChoiceField[Region]):
+    def label_from_instance(self, obj: Region) -> str:
+        return obj.name
+
+
+def _clean_id(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return idnumber.parse(value).number
+    except forms.ValidationError:
+        raise
+    except Exception as exc:  # pragma: no cover - defensive
+        raise forms.ValidationError("身份证号码无效，请核对。") from exc
+
+
+def _clean_phone(value: str) -> str:
+    value = value.translate(idnumber.FULLWIDTH).replace(" ", "")
+    if value and not PHONE_RE.match(value):
+        raise forms.ValidationError("请填写 11 位手机号码或带区号的固定电话。")
+    return value
+
+
+def schools_for(user: User) -> QuerySet[Unit]:
+    """Schools and kindergartens inside the user's regions (AC-4: no out-of-scope options)."""
+    codes = [r.code for r in regions_visible_to(user).filter(level=RegionLevel.TOWNSHIP)]
+    if not codes:
+        return Unit.objects.none()
+    q = Q()
+    for code in codes:
+        q |= Q(region__code__startswith=code)
+    return Unit.objects.filter(q, kind__in=[UnitKind.SCHOOL, UnitKind.KINDERGARTEN], active=True)
+
+
+class ChildForm(forms.ModelForm[Child]):
+    income_sources = forms.MultipleChoiceField(
+        label="家庭经济来源", choices=c.Income.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    assistance = forms.MultipleChoiceField(
+        label="救助帮扶情况", choices=c.Assistance.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    village = RegionChoiceField(label="所属村（社区）", queryset=Region.objects.none())
+
+    class Meta:
+        model = Child
+        fields = [
+            "name", "id_number", "sex", "birth_date", "ethnicity", "village",
+            "hukou_registered", "hukou_rural", "hukou_place", "current_address",
+            "health", "disability_category", "disability_grade", "illness",
+            "schooling", "school", "grade", "boarding",
+            "household_address", "income_sources", "assistance",
+            "care_type", "guardianship_rating",
+            "is_in_difficulty", "is_de_facto_orphan", "key_manual", "key_manual_reason",
+        ]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"id_number": "填写后自动带出出生日期和性别。无户籍儿童可不填。"}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        villages = villages_writable_by(user).select_related("parent")
+        if self.instance.pk:  # keep the current village selectable even if outside new grants
+            villages = villages | Region.objects.filter(pk=self.instance.village_id)
+        self.fields["village"].queryset = villages.order_by("code")  # type: ignore[attr-defined]
+        self.fields["school"].queryset = schools_for(user)  # type: ignore[attr-defined]
+        self.fields["sex"].required = False
+        self.fields["birth_date"].required = False
+
+    def clean_id_number(self) -> str:
+        return _clean_id(self.cleaned_data.get("id_number", ""))
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("请填写姓名。")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        number = data.get("id_number")
+        if number:
+            facts = idnumber.parse(number)
+            if data.get("birth_date") and data["birth_date"] != facts.birth_date:
+                self.add_error("birth_date", "出生日期与身份证号码不一致。")
+            if data.get("sex") and data["sex"] != facts.sex:
+                self.add_error("sex", "性别与身份证号码不一致。")
+            data["birth_date"] = data.get("birth_date") or facts.birth_date
+            data["sex"] = data.get("sex") or facts.sex
+        else:
+            if not data.get("birth_date"):
+                self.add_error("birth_date", "未填写身份证号码时，请填写出生日期。")
+            if not data.get("sex"):
+                self.add_error("sex", "未填写身份证号码时，请选择性别。")
+        birth = data.get("birth_date")
+        if isinstance(birth, dt.date) and birth > timezone.localdate():
+            self.add_error("birth_date", "出生日期不能晚于今天。")
+        if data.get("health") == c.Health.DISABLED and not data.get("disability_category"):
+            self.add_error("disability_category", "残疾儿童请选择残疾类别。")
+        if data.get("health") == c.Health.ILL and not data.get("illness"):
+            self.add_error("illness", "患病儿童请填写患病类型。")
+        if data.get("key_manual") and not data.get("key_manual_reason"):
+            self.add_error("key_manual_reason", "人工认定为重点对象时，请说明原因。")
+        return data
+
+
+class ParentForm(forms.ModelForm[Parent]):
+    work_province = RegionChoiceField(
+        label="务工省份", required=False, queryset=Region.objects.filter(level=RegionLevel.PROVINCE, valid_to__isnull=True)
+    )
+    work_city = RegionChoiceField(
+        label="务工城市", required=False, queryset=Region.objects.filter(level=RegionLevel.CITY, valid_to__isnull=True)
+    )
+
+    class Meta:
+        model = Parent
+        fields = [
+            "name", "id_number", "birth_date", "phone", "status", "work_province", "work_city",
+            "work_detail", "away_since", "incapacity_reason", "incapacity_note",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "away_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean_id_number(self) -> str:
+        return _clean_id(self.cleaned_data.get("id_number", ""))
+
+    def clean_phone(self) -> str:
+        return _clean_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        province, city = data.get("work_province"), data.get("work_city")
+        if city and province and not city.code.startswith(province.code):
+            self.add_error("work_city", "务工城市不在所选省份内。")
+        if city and not province:
+            data["work_province"] = city.parent
+        if data.get("status") == c.ParentStatus.AWAY and not (city or province):
+            self.add_error("work_province", "外出务工的，请至少填写务工省份。")
+        if data.get("incapacity_reason") and not data.get("incapacity_note") and data["incapacity_reason"] == "other":
+            self.add_error("incapacity_note", "请说明无监护能力的原因。")
+        return data
+
+
+class GuardianForm(forms.ModelForm[EntrustedGuardian]):
+    present = forms.BooleanField(label="有受委托监护人", required=False)
+
+    class Meta:
+        model = EntrustedGuardian
+        fields = [
+            "name", "id_number", "phone", "relation", "address", *EntrustedGuardian.CHECKLIST,
+            "assessed_by", "assessed_on",
+        ]
+        widgets = {"assessed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["present"].initial = bool(self.instance.pk)
+        if self.data and not self.data.get(self.add_prefix("present")):
+            for name in ("name", "relation"):
+                self.fields[name].required = False
+
+    def clean_id_number(self) -> str:
+        return _clean_id(self.cleaned_data.get("id_number", ""))
+
+    def clean_phone(self) -> str:
+        return _clean_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("present") and any(data.get(name) for name in EntrustedGuardian.CHECKLIST):
+            if not data.get("assessed_by"):
+                self.add_error("assessed_by", "请填写评估人。")
+            if not data.get("assessed_on"):
+                self.add_error("assessed_on", "请填写评估日期。")
+        return data
+
+    def values(self) -> dict[str, Any] | None:
+        if not self.cleaned_data.get("present"):
+            return None
+        return {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ExitForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    exit_reason = forms.ChoiceField(label="退出原因", choices=[("", "请选择"), *c.ExitReason.choices])
+    exit_date = forms.DateField(label="退出日期", widget=forms.DateInput(attrs={"type": "date"}))
+    exit_note = forms.CharField(label="说明", required=False, max_length=200)
+
+    def clean_exit_date(self) -> dt.date:
+        day: dt.date = self.cleaned_data["exit_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("退出日期不能晚于今天。")
+        return day
+
+
+class ReactivateForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(label="恢复原因", max_length=200)
+
+
+REVEAL_FIELDS = {
+    "child_id": "儿童身份证号码",
+    "father_id": "父亲身份证号码",
+    "mother_id": "母亲身份证号码",
+    "father_phone": "父亲电话",
+    "mother_phone": "母亲电话",
+    "guardian_id": "受委托监护人身份证号码",
+    "guardian_phone": "受委托监护人电话",
+}
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(choices=list(REVEAL_FIELDS.items()))
+    reason = forms.CharField(label="查看原因", max_length=200, min_length=2)
+
+
+class LedgerFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, max_length=40)
+    township = forms.ChoiceField(label="乡镇", required=False)
+    village = forms.ChoiceField(label="村（社区）", required=False)
+    category = forms.ChoiceField(label="类别", required=False, choices=BLANK + CATEGORY_CHOICES)
+    care_type = forms.ChoiceField(label="监护类型", required=False, choices=BLANK + c.CareType.choices)
+    rating = forms.ChoiceField(label="监护评估", required=False, choices=BLANK + c.Rating.choices)
+    schooling = forms.ChoiceField(label="就学", required=False, choices=BLANK + c.Schooling.choices)
+    key = forms.ChoiceField(label="重点对象", required=False, choices=BLANK + [("1", "是"), ("0", "否")])
+    age_band = forms.ChoiceField(
+        label="年龄段", required=False, choices=BLANK + [("0-5", "0–5 岁"), ("6-13", "6–13 岁"), ("14-15", "14–15 岁")]
+    )
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("active", "在册"), ("exited", "已退出"), ("", "全部")]
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regions = list(regions_visible_to(user).order_by("code").values_list("id", "name", "level", "parent_id"))
+        townships = [(str(rid), name) for rid, name, level, _ in regions if level == RegionLevel.TOWNSHIP]
+        selected = self.data.get("township", "")
+        villages = [
+            (str(rid), name)
+            for rid, name, level, parent in regions
+            if level == RegionLevel.VILLAGE and (not selected or str(parent) == selected)
+        ]
+        self.fields["township"].choices = BLANK + townships  # type: ignore[attr-defined]
+        self.fields["village"].choices = BLANK + villages  # type: ignore[attr-defined]
+
+    def filters(self) -> LedgerFilters:
+        if not self.is_valid():
+            return LedgerFilters()
+        data = {k: v for k, v in self.cleaned_data.items() if v is not None}
+        if "status" not in self.data:
+            data["status"] = c.Status.ACTIVE
+        return LedgerFilters(**data)
