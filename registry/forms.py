@@ -12,7 +12,8 @@ from accounts.models import User
 from core import idnumber
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
-from registry.access import regions_visible_to, villages_writable_by
+from accounts.models import WRITE_ROLES
+from registry.access import active_grants, regions_visible_to, villages_writable_by
 from registry.models import Child, EntrustedGuardian, Parent
 from registry.selectors import CATEGORY_CHOICES, LedgerFilters
 
@@ -44,12 +45,14 @@ def _clean_phone(value: str) -> str:
 
 
 def schools_for(user: User) -> QuerySet[Unit]:
-    """Schools and kindergartens inside the user's regions (AC-4: no out-of-scope options)."""
-    codes = [r.code for r in regions_visible_to(user).filter(level=RegionLevel.TOWNSHIP)]
-    if not codes:
+    """Schools and kindergartens of the counties the user works in: pupils often attend a
+    school in another township of the same county. Units are not personal data, but the
+    list still stays inside the user's counties (AC-4)."""
+    counties = {grant.scope_region.code[:6] for grant in active_grants(user) if grant.role in WRITE_ROLES}
+    if not counties:
         return Unit.objects.none()
     q = Q()
-    for code in codes:
+    for code in counties:
         q |= Q(region__code__startswith=code)
     return Unit.objects.filter(q, kind__in=[UnitKind.SCHOOL, UnitKind.KINDERGARTEN], active=True)
 

@@ -1,0 +1,70 @@
+from django.test import Client
+
+from registry.models import Child
+from registry.tests.helpers import edit_post
+from testing.world import World
+
+
+def test_it_saves_an_edit_and_keeps_history(world: World, login) -> None:
+    client: Client = login("village_worker")
+    child = world.children["a1"]
+    response = client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="新地址 9 号"))
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert child.current_address == "新地址 9 号"
+    assert child.version == 2
+    page = client.get(f"/children/{child.id}/").content.decode()
+    assert "现居住地" in page and "新地址 9 号" in page and "合浦县某村 1 号" in page
+
+
+def test_it_refuses_a_stale_version_and_shows_the_difference(world: World, login) -> None:
+    child = world.children["a1"]
+    loaded = edit_post(child)  # both editors load version 1
+    supervisor: Client = login("township_supervisor")
+    assert supervisor.post(f"/children/{child.id}/edit/", {**loaded, "current_address": "督导员改的地址"}).status_code == 302
+    worker: Client = login("village_worker")
+    response = worker.post(f"/children/{child.id}/edit/", {**loaded, "current_address": "儿童主任改的地址"})
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "档案已被他人修改" in body and "督导员改的地址" in body
+    child.refresh_from_db()
+    assert child.current_address == "督导员改的地址"
+    assert child.version == 2
+
+
+def test_it_recomputes_derived_fields(world: World, login) -> None:
+    client: Client = login("village_worker")
+    child = world.children["a1"]
+    payload = edit_post(child, guardianship_rating="poor", **{"mother-status": "at_home"})
+    assert client.post(f"/children/{child.id}/edit/", payload).status_code == 302
+    child.refresh_from_db()
+    assert child.is_key and child.key_reasons == ["poor_rating"]
+    assert not child.is_left_behind  # the mother is at home and capable
+
+
+def test_it_answers_404_outside_my_scope(world: World, login) -> None:
+    client: Client = login("village_worker")
+    other = world.children["a2"]
+    assert client.get(f"/children/{other.id}/edit/").status_code == 404
+    response = client.post(f"/children/{other.id}/edit/", edit_post(other, current_address="x"))
+    assert response.status_code == 404
+    other.refresh_from_db()
+    assert other.current_address != "x"
+
+
+def test_it_answers_404_to_read_only_roles(world: World, login) -> None:
+    client: Client = login("school_staff")
+    child = world.children["a1"]
+    assert client.get(f"/children/{child.id}/").status_code == 200
+    assert client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="x")).status_code == 404
+    assert Child.objects.get(pk=child.pk).current_address != "x"
+
+
+def test_it_refuses_moving_a_file_to_a_village_outside_scope(world: World, login) -> None:
+    client: Client = login("village_worker")
+    child = world.children["a1"]
+    response = client.post(f"/children/{child.id}/edit/", edit_post(child, village=str(world.village_b1.id)))
+    assert response.status_code == 200
+    assert "village" in response.context["forms"].child.errors
+    child.refresh_from_db()
+    assert child.village_id == world.village_a1.id
