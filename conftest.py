@@ -31,3 +31,14 @@ def login(client: Client, world: World) -> Any:
         return client
 
     return _login
+
+
+@pytest.fixture
+def transactional_world(transactional_db: Any) -> World:
+    """The world for tests that need real commits (threads, a live server). Transactional
+    tests flush every table afterwards, so the regions are reloaded when missing."""
+    from geo.models import Region
+
+    if not Region.objects.exists():
+        call_command("load_regions", verbosity=0)
+    return build_world()

@@ -195,7 +195,9 @@ def _save_family(child: Child, data: FileData, user: User) -> None:
 @transaction.atomic
 def child_file_update(*, user: User, child: Child, expected_version: int, data: FileData) -> Child:
     """Save an edit made on `expected_version`; refuse it if the file has moved on."""
-    locked = Child.objects.select_for_update().select_related("village__parent__parent").get(pk=child.pk)
+    locked = (
+        Child.objects.select_for_update(of=("self",)).select_related("village__parent__parent").get(pk=child.pk)
+    )
     if locked.version != expected_version:
         raise StaleVersionError(locked, expected_version)
     _set_fields(locked, data.child)
