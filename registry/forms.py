@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import idnumber
+from core.masking import mask_id, mask_phone
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
 from accounts.models import WRITE_ROLES
@@ -57,7 +58,34 @@ def schools_for(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(q, kind__in=[UnitKind.SCHOOL, UnitKind.KINDERGARTEN], active=True)
 
 
-class ChildForm(forms.ModelForm[Child]):
+class KeepSecretsMixin:
+    """ID and phone numbers are never sent back to the browser in full (DP-3): on an edit the
+    input is empty with the masked value as placeholder, and an empty input keeps the stored
+    value. Typing a new value replaces it."""
+
+    SECRET_FIELDS: tuple[str, ...] = ()
+    instance: Any
+    fields: Any
+    initial: dict[str, Any]
+
+    def _hide_secrets(self) -> None:
+        for name in self.SECRET_FIELDS:
+            stored = getattr(self.instance, name, "") if self.instance.pk else ""
+            if stored:
+                masked = mask_phone(stored) if name == "phone" else mask_id(stored)
+                self.initial[name] = ""
+                self.fields[name].widget.attrs["placeholder"] = f"已登记 {masked}，不修改请留空"
+                self.fields[name].help_text = "出于隐私保护不显示完整号码；留空表示保持不变。"
+
+    def _kept(self, name: str, value: str) -> str:
+        if not value and self.instance.pk:
+            return str(getattr(self.instance, name, "") or "")
+        return value
+
+
+class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
+    SECRET_FIELDS = ("id_number",)
+
     income_sources = forms.MultipleChoiceField(
         label="家庭经济来源", choices=c.Income.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -89,9 +117,10 @@ class ChildForm(forms.ModelForm[Child]):
         self.fields["school"].queryset = schools_for(user)  # type: ignore[attr-defined]
         self.fields["sex"].required = False
         self.fields["birth_date"].required = False
+        self._hide_secrets()
 
     def clean_id_number(self) -> str:
-        return _clean_id(self.cleaned_data.get("id_number", ""))
+        return _clean_id(self._kept("id_number", self.cleaned_data.get("id_number", "")))
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -127,7 +156,9 @@ class ChildForm(forms.ModelForm[Child]):
         return data
 
 
-class ParentForm(forms.ModelForm[Parent]):
+class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
+    SECRET_FIELDS = ("id_number", "phone")
+
     work_province = RegionChoiceField(
         label="务工省份", required=False, queryset=Region.objects.filter(level=RegionLevel.PROVINCE, valid_to__isnull=True)
     )
@@ -146,11 +177,15 @@ class ParentForm(forms.ModelForm[Parent]):
             "away_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hide_secrets()
+
     def clean_id_number(self) -> str:
-        return _clean_id(self.cleaned_data.get("id_number", ""))
+        return _clean_id(self._kept("id_number", self.cleaned_data.get("id_number", "")))
 
     def clean_phone(self) -> str:
-        return _clean_phone(self.cleaned_data.get("phone", ""))
+        return _clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -166,7 +201,9 @@ class ParentForm(forms.ModelForm[Parent]):
         return data
 
 
-class GuardianForm(forms.ModelForm[EntrustedGuardian]):
+class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
+    SECRET_FIELDS = ("id_number", "phone")
+
     present = forms.BooleanField(label="有受委托监护人", required=False)
 
     class Meta:
@@ -179,16 +216,17 @@ class GuardianForm(forms.ModelForm[EntrustedGuardian]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._hide_secrets()
         self.fields["present"].initial = bool(self.instance.pk)
         if self.data and not self.data.get(self.add_prefix("present")):
             for name in ("name", "relation"):
                 self.fields[name].required = False
 
     def clean_id_number(self) -> str:
-        return _clean_id(self.cleaned_data.get("id_number", ""))
+        return _clean_id(self._kept("id_number", self.cleaned_data.get("id_number", "")))
 
     def clean_phone(self) -> str:
-        return _clean_phone(self.cleaned_data.get("phone", ""))
+        return _clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -47,7 +47,7 @@ def edit_post(child: Child, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "version": child.version,
         "name": child.name,
-        "id_number": child.id_number,
+        "id_number": "",  # the edit form never shows the stored number; empty keeps it
         "ethnicity": child.ethnicity,
         "village": str(child.village_id),
         "hukou_registered": "on" if child.hukou_registered else None,
@@ -60,7 +60,7 @@ def edit_post(child: Child, **overrides: Any) -> dict[str, Any]:
         "current_address": child.current_address,
     }
     for role, parent in parents.items():
-        data.update({f"{role}-name": parent.name, f"{role}-status": parent.status, f"{role}-phone": parent.phone})
+        data.update({f"{role}-name": parent.name, f"{role}-status": parent.status, f"{role}-phone": ""})
         province_and_city(data, role)
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

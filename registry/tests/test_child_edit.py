@@ -68,3 +68,19 @@ def test_it_refuses_moving_a_file_to_a_village_outside_scope(world: World, login
     assert "village" in response.context["forms"].child.errors
     child.refresh_from_db()
     assert child.village_id == world.village_a1.id
+
+
+def test_it_never_sends_full_numbers_to_the_edit_form(world: World, login) -> None:
+    client: Client = login("village_worker")
+    child = world.children["a1"]
+    body = client.get(f"/children/{child.id}/edit/").content.decode()
+    assert child.id_number not in body and "13800000001" not in body
+    assert f"已登记 {child.id_number[:6]}********{child.id_number[-4:]}" in body
+    assert client.post(f"/children/{child.id}/edit/", edit_post(child)).status_code == 302
+    child.refresh_from_db()
+    father = child.parents.get(role="father")
+    assert child.id_number and father.phone == "13800000001"  # empty inputs kept the values
+    payload = edit_post(child, **{"father-phone": "13511112222"})
+    assert client.post(f"/children/{child.id}/edit/", payload).status_code == 302
+    father.refresh_from_db()
+    assert father.phone == "13511112222"
