@@ -58,8 +58,14 @@ def regions_load(*, rows: list[tuple[str, str]], on: dt.date) -> LoadResult:
     return result
 
 
-def regions_load_files(*, paths: list[Path], on: dt.date) -> LoadResult:
+def regions_load_files(*, paths: list[Path], on: dt.date, level: str | None = None) -> LoadResult:
+    """Load CSV files; with `level`, every code must be of that level (e.g. villages)."""
     rows: list[tuple[str, str]] = []
     for path in paths:
         rows.extend(_read_rows(path))
+    if level is not None:
+        length = CODE_LENGTH[RegionLevel(level)]
+        for line, (code, _name) in enumerate(rows, start=2):
+            if len(code) != length:
+                raise ValidationError(f"第 {line} 行：区划代码 {code} 应为 {length} 位。")
     return regions_load(rows=rows, on=on)

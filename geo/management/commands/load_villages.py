@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from geo.models import RegionLevel
 from geo.services import regions_load_files
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.exists():
             raise CommandError(f"找不到文件：{path}")
-        result = regions_load_files(paths=[path], on=options["valid_from"])
+        result = regions_load_files(paths=[path], on=options["valid_from"], level=RegionLevel.VILLAGE)
         self.stdout.write(
             f"村（社区）导入完成：新增 {result.created}，更名 {result.renamed}，未变 {result.unchanged}"
         )
