@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core import idnumber
@@ -159,14 +159,16 @@ def keyset_page(
 
 
 def counts_for(children: QuerySet[Child]) -> dict[str, int]:
-    """Home-page counts for a scope (issue 6 replaces these with pre-aggregated tables)."""
+    """Home-page counts for a scope, in one pass (issue 6 moves these to count tables).
+
+    Each count is exactly what the ledger shows for the matching filter link."""
     active = children.filter(status=c.Status.ACTIVE)
-    return {
-        "active": active.count(),
-        "left_behind": active.filter(is_left_behind=True).count(),
-        "key": active.filter(is_key=True).count(),
-        "unsupervised": active.filter(care_type=c.CareType.UNSUPERVISED).count(),
-        "living_alone": active.filter(care_type=c.CareType.LIVING_ALONE).count(),
-        "poor_rating": active.filter(guardianship_rating=c.Rating.POOR).count(),
-        "dropout": active.filter(schooling=c.Schooling.DROPOUT).count(),
-    }
+    return active.aggregate(
+        active=Count("id"),
+        left_behind=Count("id", filter=Q(is_left_behind=True)),
+        key=Count("id", filter=Q(is_key=True)),
+        unsupervised=Count("id", filter=Q(care_type=c.CareType.UNSUPERVISED)),
+        living_alone=Count("id", filter=Q(care_type=c.CareType.LIVING_ALONE)),
+        poor_rating=Count("id", filter=Q(guardianship_rating=c.Rating.POOR)),
+        dropout=Count("id", filter=Q(schooling=c.Schooling.DROPOUT)),
+    )
