@@ -23,9 +23,7 @@ class Role(models.TextChoices):
 # Roles that may change child files within their scope.
 WRITE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR, Role.VILLAGE_WORKER})
 # Roles that may reveal a full ID or phone number, with a stated reason.
-REVEAL_ROLES = frozenset(
-    {Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR, Role.VILLAGE_WORKER, Role.POLICE}
-)
+REVEAL_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR, Role.VILLAGE_WORKER, Role.POLICE})
 # Roles whose scope is the region they are granted (and its subtree).
 REGION_ROLES = frozenset(
     {Role.COUNTY_ADMIN, Role.COUNTY_OFFICER, Role.TOWNSHIP_SUPERVISOR, Role.VILLAGE_WORKER}
@@ -53,8 +51,13 @@ class RoleGrant(models.Model):
     role = models.CharField("角色", max_length=32, choices=Role.choices)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="grants", verbose_name="单位")
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="grants", verbose_name="管辖区划",
-        help_text="区域类角色的范围根节点；为空时取单位所在区划。", null=True, blank=True,
+        Region,
+        on_delete=models.PROTECT,
+        related_name="grants",
+        verbose_name="管辖区划",
+        help_text="区域类角色的范围根节点；为空时取单位所在区划。",
+        null=True,
+        blank=True,
     )
     active = models.BooleanField("有效", default=True)
     granted_at = models.DateTimeField("授权时间", auto_now_add=True)

@@ -33,13 +33,21 @@ class Region(models.Model):
     name = models.CharField("名称", max_length=64)
     level = models.CharField("层级", max_length=16, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name="上级",
     )
     valid_from = models.DateField("生效日期", default=dt.date(2022, 10, 31))
     valid_to = models.DateField("失效日期", null=True, blank=True)
     successor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="predecessors",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessors",
         verbose_name="继承区划",
     )
 
@@ -101,9 +109,7 @@ class Unit(models.Model):
         verbose_name = "单位"
         verbose_name_plural = verbose_name
         ordering = ["region__code", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["region", "name"], name="unit_name_unique_in_region")
-        ]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="unit_name_unique_in_region")]
 
     def __str__(self) -> str:
         return self.name

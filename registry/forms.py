@@ -1,24 +1,22 @@
 """Forms of the child file. They validate and normalise; services write (style rule 6)."""
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import WRITE_ROLES, User
 from core import idnumber
 from core.masking import mask_id, mask_phone
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
-from accounts.models import WRITE_ROLES
+from registry import rules, validation
 from registry.access import active_grants, regions_visible_to, villages_writable_by
 from registry.models import Child, EntrustedGuardian, Parent
 from registry.selectors import CATEGORY_CHOICES, LedgerFilters
 
-PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 BLANK = [("", "全部")]
 
 
@@ -36,13 +34,6 @@ def _clean_id(value: str) -> str:
         raise
     except Exception as exc:  # pragma: no cover - defensive
         raise forms.ValidationError("身份证号码无效，请核对。") from exc
-
-
-def _clean_phone(value: str) -> str:
-    value = value.translate(idnumber.FULLWIDTH).replace(" ", "")
-    if value and not PHONE_RE.match(value):
-        raise forms.ValidationError("请填写 11 位手机号码或带区号的固定电话。")
-    return value
 
 
 def schools_for(user: User) -> QuerySet[Unit]:
@@ -66,7 +57,7 @@ class KeepSecretsMixin:
     SECRET_FIELDS: tuple[str, ...] = ()
     instance: Any
     fields: Any
-    initial: dict[str, Any]
+    initial: Any
 
     def _hide_secrets(self) -> None:
         for name in self.SECRET_FIELDS:
@@ -90,20 +81,43 @@ class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
         label="家庭经济来源", choices=c.Income.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     assistance = forms.MultipleChoiceField(
-        label="救助帮扶情况", choices=c.Assistance.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label="救助帮扶情况",
+        choices=c.Assistance.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     village = RegionChoiceField(label="所属村（社区）", queryset=Region.objects.none())
 
     class Meta:
         model = Child
         fields = [
-            "name", "id_number", "sex", "birth_date", "ethnicity", "village",
-            "hukou_registered", "hukou_rural", "hukou_place", "current_address",
-            "health", "disability_category", "disability_grade", "illness",
-            "schooling", "school", "grade", "boarding",
-            "household_address", "income_sources", "assistance",
-            "care_type", "guardianship_rating",
-            "is_in_difficulty", "is_de_facto_orphan", "key_manual", "key_manual_reason",
+            "name",
+            "id_number",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "village",
+            "hukou_registered",
+            "hukou_rural",
+            "hukou_place",
+            "current_address",
+            "health",
+            "disability_category",
+            "disability_grade",
+            "illness",
+            "schooling",
+            "school",
+            "grade",
+            "boarding",
+            "household_address",
+            "income_sources",
+            "assistance",
+            "care_type",
+            "guardianship_rating",
+            "is_in_difficulty",
+            "is_de_facto_orphan",
+            "key_manual",
+            "key_manual_reason",
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         help_texts = {"id_number": "填写后自动带出出生日期和性别。无户籍儿童可不填。"}
@@ -139,38 +153,43 @@ class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
                 self.add_error("sex", "性别与身份证号码不一致。")
             data["birth_date"] = data.get("birth_date") or facts.birth_date
             data["sex"] = data.get("sex") or facts.sex
-        else:
-            if not data.get("birth_date"):
-                self.add_error("birth_date", "未填写身份证号码时，请填写出生日期。")
-            if not data.get("sex"):
-                self.add_error("sex", "未填写身份证号码时，请选择性别。")
-        birth = data.get("birth_date")
-        if isinstance(birth, dt.date) and birth > timezone.localdate():
-            self.add_error("birth_date", "出生日期不能晚于今天。")
-        if data.get("health") == c.Health.DISABLED and not data.get("disability_category"):
-            self.add_error("disability_category", "残疾儿童请选择残疾类别。")
-        if data.get("health") == c.Health.ILL and not data.get("illness"):
-            self.add_error("illness", "患病儿童请填写患病类型。")
-        if data.get("key_manual") and not data.get("key_manual_reason"):
-            self.add_error("key_manual_reason", "人工认定为重点对象时，请说明原因。")
+        self._add_errors(validation.child_errors(data.get))
         return data
+
+    def _add_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            if name not in self.errors:
+                self.add_error(name, message)
 
 
 class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
     SECRET_FIELDS = ("id_number", "phone")
 
     work_province = RegionChoiceField(
-        label="务工省份", required=False, queryset=Region.objects.filter(level=RegionLevel.PROVINCE, valid_to__isnull=True)
+        label="务工省份",
+        required=False,
+        queryset=Region.objects.filter(level=RegionLevel.PROVINCE, valid_to__isnull=True),
     )
     work_city = RegionChoiceField(
-        label="务工城市", required=False, queryset=Region.objects.filter(level=RegionLevel.CITY, valid_to__isnull=True)
+        label="务工城市",
+        required=False,
+        queryset=Region.objects.filter(level=RegionLevel.CITY, valid_to__isnull=True),
     )
 
     class Meta:
         model = Parent
         fields = [
-            "name", "id_number", "birth_date", "phone", "status", "work_province", "work_city",
-            "work_detail", "away_since", "incapacity_reason", "incapacity_note",
+            "name",
+            "id_number",
+            "birth_date",
+            "phone",
+            "status",
+            "work_province",
+            "work_city",
+            "work_detail",
+            "away_since",
+            "incapacity_reason",
+            "incapacity_note",
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -185,19 +204,16 @@ class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
         return _clean_id(self._kept("id_number", self.cleaned_data.get("id_number", "")))
 
     def clean_phone(self) -> str:
-        return _clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
+        return validation.clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        province, city = data.get("work_province"), data.get("work_city")
-        if city and province and not city.code.startswith(province.code):
-            self.add_error("work_city", "务工城市不在所选省份内。")
-        if city and not province:
+        city = data.get("work_city")
+        if city and not data.get("work_province"):
             data["work_province"] = city.parent
-        if data.get("status") == c.ParentStatus.AWAY and not (city or province):
-            self.add_error("work_province", "外出务工的，请至少填写务工省份。")
-        if data.get("incapacity_reason") and not data.get("incapacity_note") and data["incapacity_reason"] == "other":
-            self.add_error("incapacity_note", "请说明无监护能力的原因。")
+        for name, message in validation.parent_errors(data.get).items():
+            if name not in self.errors:
+                self.add_error(name, message)
         return data
 
 
@@ -209,8 +225,14 @@ class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
     class Meta:
         model = EntrustedGuardian
         fields = [
-            "name", "id_number", "phone", "relation", "address", *EntrustedGuardian.CHECKLIST,
-            "assessed_by", "assessed_on",
+            "name",
+            "id_number",
+            "phone",
+            "relation",
+            "address",
+            *EntrustedGuardian.CHECKLIST,
+            "assessed_by",
+            "assessed_on",
         ]
         widgets = {"assessed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -226,15 +248,14 @@ class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
         return _clean_id(self._kept("id_number", self.cleaned_data.get("id_number", "")))
 
     def clean_phone(self) -> str:
-        return _clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
+        return validation.clean_phone(self._kept("phone", self.cleaned_data.get("phone", "")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("present") and any(data.get(name) for name in EntrustedGuardian.CHECKLIST):
-            if not data.get("assessed_by"):
-                self.add_error("assessed_by", "请填写评估人。")
-            if not data.get("assessed_on"):
-                self.add_error("assessed_on", "请填写评估日期。")
+        if data.get("present"):
+            for name, message in validation.guardian_errors(data.get).items():
+                if name not in self.errors:
+                    self.add_error(name, message)
         return data
 
     def values(self) -> dict[str, Any] | None:
@@ -289,9 +310,11 @@ class LedgerFilterForm(forms.Form):
     care_type = forms.ChoiceField(label="监护类型", required=False, choices=BLANK + c.CareType.choices)
     rating = forms.ChoiceField(label="监护评估", required=False, choices=BLANK + c.Rating.choices)
     schooling = forms.ChoiceField(label="就学", required=False, choices=BLANK + c.Schooling.choices)
-    key = forms.ChoiceField(label="重点对象", required=False, choices=BLANK + [("1", "是"), ("0", "否")])
+    key = forms.ChoiceField(label="重点对象", required=False, choices=[*BLANK, ("1", "是"), ("0", "否")])
     age_band = forms.ChoiceField(
-        label="年龄段", required=False, choices=BLANK + [("0-5", "0–5 岁"), ("6-13", "6–13 岁"), ("14-15", "14–15 岁")]
+        label="年龄段",
+        required=False,
+        choices=[*BLANK, *rules.AGE_BAND_LABELS.items()],
     )
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("active", "在册"), ("exited", "已退出"), ("", "全部")]
@@ -299,7 +322,9 @@ class LedgerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        regions = list(regions_visible_to(user).order_by("code").values_list("id", "name", "level", "parent_id"))
+        regions = list(
+            regions_visible_to(user).order_by("code").values_list("id", "name", "level", "parent_id")
+        )
         townships = [(str(rid), name) for rid, name, level, _ in regions if level == RegionLevel.TOWNSHIP]
         selected = self.data.get("township", "")
         villages = [

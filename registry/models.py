@@ -38,7 +38,9 @@ class Child(models.Model):
     disability_category = models.CharField(
         "残疾类别", max_length=16, choices=c.DisabilityCategory.choices, blank=True
     )
-    disability_grade = models.CharField("残疾等级", max_length=1, choices=c.DisabilityGrade.choices, blank=True)
+    disability_grade = models.CharField(
+        "残疾等级", max_length=1, choices=c.DisabilityGrade.choices, blank=True
+    )
     illness = models.CharField("患病类型", max_length=64, blank=True)
     schooling = models.CharField("就学情况", max_length=32, choices=c.Schooling.choices)
     school = models.ForeignKey(
@@ -127,7 +129,9 @@ class Parent(models.Model):
     id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    status = models.CharField("当前状态", max_length=16, choices=c.ParentStatus.choices, default=c.ParentStatus.AWAY)
+    status = models.CharField(
+        "当前状态", max_length=16, choices=c.ParentStatus.choices, default=c.ParentStatus.AWAY
+    )
     work_province = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="务工省份"
     )

@@ -79,7 +79,9 @@ CATEGORY_CHOICES = [
 ]
 
 
-def ledger(children: QuerySet[Child], filters: LedgerFilters, *, on: dt.date | None = None) -> QuerySet[Child]:
+def ledger(
+    children: QuerySet[Child], filters: LedgerFilters, *, on: dt.date | None = None
+) -> QuerySet[Child]:
     """Apply the ledger's filters and search to an already scoped queryset."""
     on = on or timezone.localdate()
     exact: dict[str, Any] = {}
@@ -129,9 +131,7 @@ class Page:
         return out
 
 
-def keyset_page(
-    children: QuerySet[Child], *, after: str = "", before: str = "", size: int = 50
-) -> Page:
+def keyset_page(children: QuerySet[Child], *, after: str = "", before: str = "", size: int = 50) -> Page:
     """A page ordered by file number, found by seeking, never by OFFSET or COUNT.
 
     The cursor is a file number: internal and not personal, so it may sit in a URL.

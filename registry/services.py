@@ -196,7 +196,9 @@ def _save_family(child: Child, data: FileData, user: User) -> None:
 def child_file_update(*, user: User, child: Child, expected_version: int, data: FileData) -> Child:
     """Save an edit made on `expected_version`; refuse it if the file has moved on."""
     locked = (
-        Child.objects.select_for_update(of=("self",)).select_related("village__parent__parent").get(pk=child.pk)
+        Child.objects.select_for_update(of=("self",))
+        .select_related("village__parent__parent")
+        .get(pk=child.pk)
     )
     if locked.version != expected_version:
         raise StaleVersionError(locked, expected_version)
@@ -210,7 +212,9 @@ def child_file_update(*, user: User, child: Child, expected_version: int, data: 
 
 
 @transaction.atomic
-def child_file_exit(*, user: User, child: Child, expected_version: int, reason: str, on: dt.date, note: str = "") -> Child:
+def child_file_exit(
+    *, user: User, child: Child, expected_version: int, reason: str, on: dt.date, note: str = ""
+) -> Child:
     locked = Child.objects.select_for_update().get(pk=child.pk)
     if locked.version != expected_version:
         raise StaleVersionError(locked, expected_version)
@@ -256,7 +260,5 @@ def family_values(child: Child) -> tuple[dict[str, Any], dict[str, Any]]:
     out = []
     for role in (c.ParentRole.FATHER, c.ParentRole.MOTHER):
         parent = parents.get(role)
-        out.append(
-            {"status": parent.status, "incapacity_reason": parent.incapacity_reason} if parent else {}
-        )
+        out.append({"status": parent.status, "incapacity_reason": parent.incapacity_reason} if parent else {})
     return out[0], out[1]

@@ -41,7 +41,7 @@ def _display(model: type[models.Model], name: str, value: Any) -> str:
         return mask_id(str(value))
     if name in MASKED_PHONE_FIELDS:
         return mask_phone(str(value))
-    model_field = model._meta.get_field(name)
+    model_field = _field(model, name)
     if model_field.choices:
         labels = dict(model_field.flatchoices)
         if isinstance(value, list):
@@ -57,8 +57,14 @@ def _display(model: type[models.Model], name: str, value: Any) -> str:
     return str(value)
 
 
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)  # history diffs name concrete fields only
+    return found
+
+
 def _label(model: type[models.Model], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
+    return str(_field(model, name).verbose_name)
 
 
 def _events_for(records: list[Any], model: type[models.Model], section: str) -> list[Event]:

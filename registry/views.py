@@ -73,7 +73,11 @@ def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _log_ledger(request: AuthenticatedHttpRequest, filters: selectors.LedgerFilters, count: int) -> None:
     if filters.q.strip():
-        detail = {"kind": selectors.search_kind(filters.q.strip()), "term": mask_text(filters.q.strip()), "count": count}
+        detail = {
+            "kind": selectors.search_kind(filters.q.strip()),
+            "term": mask_text(filters.q.strip()),
+            "count": count,
+        }
         access_log(request=request, action=AccessAction.SEARCH, object_type="child", detail=detail)
     else:
         access_log(request=request, action=AccessAction.LIST, object_type="child", detail={"count": count})
@@ -82,7 +86,11 @@ def _log_ledger(request: AuthenticatedHttpRequest, filters: selectors.LedgerFilt
 def _family(child: Child) -> dict[str, Any]:
     parents = {p.role: p for p in child.parents.select_related("work_province", "work_city")}
     guardian = EntrustedGuardian.objects.filter(child=child).first()
-    return {"father": parents.get(c.ParentRole.FATHER), "mother": parents.get(c.ParentRole.MOTHER), "guardian": guardian}
+    return {
+        "father": parents.get(c.ParentRole.FATHER),
+        "mother": parents.get(c.ParentRole.MOTHER),
+        "guardian": guardian,
+    }
 
 
 @login_required
@@ -124,9 +132,31 @@ class _FileForms:
     SECTIONS = (
         ("儿童基本信息", ["name", "id_number", "sex", "birth_date", "ethnicity", "village"]),
         ("户籍与居住", ["hukou_registered", "hukou_rural", "hukou_place", "current_address"]),
-        ("身体与就学", ["health", "disability_category", "disability_grade", "illness", "schooling", "school", "grade", "boarding"]),
+        (
+            "身体与就学",
+            [
+                "health",
+                "disability_category",
+                "disability_grade",
+                "illness",
+                "schooling",
+                "school",
+                "grade",
+                "boarding",
+            ],
+        ),
         ("家庭", ["household_address", "income_sources", "assistance"]),
-        ("监护与类别", ["care_type", "guardianship_rating", "is_in_difficulty", "is_de_facto_orphan", "key_manual", "key_manual_reason"]),
+        (
+            "监护与类别",
+            [
+                "care_type",
+                "guardianship_rating",
+                "is_in_difficulty",
+                "is_de_facto_orphan",
+                "key_manual",
+                "key_manual_reason",
+            ],
+        ),
     )
 
     def child_sections(self) -> list[tuple[str, list[Any]]]:
@@ -183,9 +213,15 @@ def child_edit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
     context: dict[str, Any] = {"forms": forms, "child": child, "version": version}
     if request.method == "POST" and forms.is_valid():
         try:
-            child_file_update(user=request.user, child=child, expected_version=version, data=forms.file_data())
+            child_file_update(
+                user=request.user, child=child, expected_version=version, data=forms.file_data()
+            )
         except StaleVersionError as exc:
-            context.update(stale=True, changes=timeline.changes_since(exc.current, version), current_version=exc.current.version)
+            context.update(
+                stale=True,
+                changes=timeline.changes_since(exc.current, version),
+                current_version=exc.current.version,
+            )
             return render(request, "registry/child_form.html", context, status=409)
         except ValidationError as exc:
             forms.add_service_errors(exc)
@@ -229,7 +265,10 @@ def child_reactivate(request: AuthenticatedHttpRequest, child_id: str) -> HttpRe
     if form.is_valid():
         try:
             child_file_reactivate(
-                user=request.user, child=child, expected_version=form.cleaned_data["version"], reason=form.cleaned_data["reason"]
+                user=request.user,
+                child=child,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
             )
         except StaleVersionError:
             messages.error(request, "档案已被他人修改，请刷新后重试。")
@@ -271,7 +310,12 @@ def child_reveal(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespon
         raise PermissionDenied("您的角色不能查看完整号码")
     form = RevealForm(request.POST)
     if not form.is_valid():
-        return render(request, "registry/_reveal.html", {"form": form, "child": child, "error": _first_error(form)}, status=400)
+        return render(
+            request,
+            "registry/_reveal.html",
+            {"form": form, "child": child, "error": _first_error(form)},
+            status=400,
+        )
     field = form.cleaned_data["field"]
     access_log(
         request=request,
@@ -281,4 +325,6 @@ def child_reveal(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespon
         detail={"field": field, "reason": form.cleaned_data["reason"]},
     )
     value = _reveal_value(child, field)
-    return render(request, "registry/_reveal.html", {"value": value, "label": REVEAL_FIELDS[field], "child": child})
+    return render(
+        request, "registry/_reveal.html", {"value": value, "label": REVEAL_FIELDS[field], "child": child}
+    )

@@ -73,9 +73,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(
-        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shouhu.sqlite3'}"), BASE_DIR
-    )
+    "default": database_from_url(envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shouhu.sqlite3'}"), BASE_DIR)
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

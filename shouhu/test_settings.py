@@ -11,7 +11,7 @@ os.environ.setdefault("SHOUHU_INDEX_KEY", "test-index-key-not-for-production")
 os.environ.setdefault("DATABASE_URL", "sqlite:///var/test.sqlite3")
 os.environ.setdefault("SHOUHU_SECURE_COOKIES", "0")
 
-from shouhu.settings import *  # noqa: E402,F403
+from shouhu.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -16,7 +16,7 @@ from registry import choices as c
 from registry.models import Assignment, Child
 from registry.services import FileData, child_file_open
 
-PASSWORD = "Test-Passw0rd-Shouhu"
+PASSWORD = "Test-Passw0rd-Shouhu"  # noqa: S105 - test personas only
 _counter = itertools.count()
 
 
@@ -109,8 +109,12 @@ def build_world() -> World:
     )
     civil = Unit.objects.create(name="合浦县民政局", kind=UnitKind.CIVIL_AFFAIRS, region=county)
     education = Unit.objects.create(name="合浦县教育局", kind=UnitKind.EDUCATION, region=county)
-    township_gov = Unit.objects.create(name="廉州镇人民政府", kind=UnitKind.TOWNSHIP_GOVERNMENT, region=township_a)
-    committee = Unit.objects.create(name="甲一村委会", kind=UnitKind.VILLAGE_COMMITTEE, region=world.village_a1)
+    township_gov = Unit.objects.create(
+        name="廉州镇人民政府", kind=UnitKind.TOWNSHIP_GOVERNMENT, region=township_a
+    )
+    committee = Unit.objects.create(
+        name="甲一村委会", kind=UnitKind.VILLAGE_COMMITTEE, region=world.village_a1
+    )
     station = Unit.objects.create(name="廉州派出所", kind=UnitKind.POLICE_STATION, region=township_a)
     station.serves.add(township_a)
     social = Unit.objects.create(name="合浦县社工站", kind=UnitKind.SOCIAL_WORK, region=county)
@@ -126,9 +130,18 @@ def build_world() -> World:
     users["no_role"] = User.objects.create_user(username="no_role", password=PASSWORD)
     admin = users["county_admin"]
     world.children["a1"] = make_child(world.village_a1, admin, name="张三", school=world.school)
-    world.children["a2"] = make_child(world.village_a2, admin, name="李四", father={"name": "李父", "status": "away", "phone": "13700000003"})
+    world.children["a2"] = make_child(
+        world.village_a2,
+        admin,
+        name="李四",
+        father={"name": "李父", "status": "away", "phone": "13700000003"},
+    )
     world.children["b1"] = make_child(world.village_b1, admin, name="王五")
     world.children["other"] = make_child(world.village_other, admin, name="赵六")
-    Assignment.objects.create(child=world.children["a1"], user=users["social_worker"], role=Role.SOCIAL_WORKER)
-    Assignment.objects.create(child=world.children["a2"], user=users["visiting_cadre"], role=Role.VISITING_CADRE)
+    Assignment.objects.create(
+        child=world.children["a1"], user=users["social_worker"], role=Role.SOCIAL_WORKER
+    )
+    Assignment.objects.create(
+        child=world.children["a2"], user=users["visiting_cadre"], role=Role.VISITING_CADRE
+    )
     return world

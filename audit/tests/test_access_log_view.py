@@ -15,7 +15,9 @@ def test_it_lets_county_admins_ask_who_looked_at_a_child(world: World, login) ->
     assert [(r.username, r.action) for r in rows] == [("village_worker", "view")]
 
 
-@pytest.mark.parametrize("persona", ["county_officer", "township_supervisor", "village_worker", "police", "no_role"])
+@pytest.mark.parametrize(
+    "persona", ["county_officer", "township_supervisor", "village_worker", "police", "no_role"]
+)
 def test_it_denies_everyone_else(world: World, login, persona: str) -> None:
     assert login(persona).get("/audit/access-log/").status_code == 403
 

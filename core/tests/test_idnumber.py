@@ -21,7 +21,9 @@ def test_it_accepts_every_generated_number(birth: dt.date, seq: int) -> None:
 
 
 @given(birth=births, seq=sequences, position=st.integers(0, 17), data=st.data())
-def test_it_rejects_any_one_character_mutation(birth: dt.date, seq: int, position: int, data: st.DataObject) -> None:
+def test_it_rejects_any_one_character_mutation(
+    birth: dt.date, seq: int, position: int, data: st.DataObject
+) -> None:
     number = idnumber.make("450521", birth, seq)
     alphabet = "0123456789X" if position == 17 else "0123456789"
     replacement = data.draw(st.sampled_from([ch for ch in alphabet if ch != number[position]]))

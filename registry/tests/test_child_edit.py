@@ -21,7 +21,12 @@ def test_it_refuses_a_stale_version_and_shows_the_difference(world: World, login
     child = world.children["a1"]
     loaded = edit_post(child)  # both editors load version 1
     supervisor: Client = login("township_supervisor")
-    assert supervisor.post(f"/children/{child.id}/edit/", {**loaded, "current_address": "督导员改的地址"}).status_code == 302
+    assert (
+        supervisor.post(
+            f"/children/{child.id}/edit/", {**loaded, "current_address": "督导员改的地址"}
+        ).status_code
+        == 302
+    )
     worker: Client = login("village_worker")
     response = worker.post(f"/children/{child.id}/edit/", {**loaded, "current_address": "儿童主任改的地址"})
     assert response.status_code == 409
@@ -56,7 +61,9 @@ def test_it_answers_404_to_read_only_roles(world: World, login) -> None:
     client: Client = login("school_staff")
     child = world.children["a1"]
     assert client.get(f"/children/{child.id}/").status_code == 200
-    assert client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="x")).status_code == 404
+    assert (
+        client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="x")).status_code == 404
+    )
     assert Child.objects.get(pk=child.pk).current_address != "x"
 
 

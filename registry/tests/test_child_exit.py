@@ -34,9 +34,13 @@ def test_it_requires_a_reason(world: World, login) -> None:
 def test_it_refuses_reactivating_when_another_active_file_has_the_id(world: World, login) -> None:
     client: Client = login("county_admin")
     child = world.children["a1"]
-    client.post(f"/children/{child.id}/exit/", {"version": 1, "exit_reason": "duplicate", "exit_date": "2026-11-01"})
+    client.post(
+        f"/children/{child.id}/exit/", {"version": 1, "exit_reason": "duplicate", "exit_date": "2026-11-01"}
+    )
     make_child(world.village_a2, world.users["county_admin"], name="张三", id_number=child.id_number)
-    response = client.post(f"/children/{child.id}/reactivate/", {"version": 2, "reason": "误退出"}, follow=True)
+    response = client.post(
+        f"/children/{child.id}/reactivate/", {"version": 2, "reason": "误退出"}, follow=True
+    )
     assert "已有在册档案" in response.content.decode()
     child.refresh_from_db()
     assert child.status == "exited"
@@ -45,7 +49,9 @@ def test_it_refuses_reactivating_when_another_active_file_has_the_id(world: Worl
 def test_it_answers_404_outside_scope(world: World, login) -> None:
     client: Client = login("village_worker")
     other = world.children["b1"]
-    response = client.post(f"/children/{other.id}/exit/", {"version": 1, "exit_reason": "other", "exit_date": "2026-11-01"})
+    response = client.post(
+        f"/children/{other.id}/exit/", {"version": 1, "exit_reason": "other", "exit_date": "2026-11-01"}
+    )
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.status == "active"

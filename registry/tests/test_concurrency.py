@@ -46,7 +46,9 @@ def test_it_keeps_one_active_file_per_id_under_concurrent_creation(transactional
     template = child_data(world.village_a1, name="并发")
 
     def create(i: int) -> Child:
-        data = FileData(child=dict(template.child), father=dict(template.father), mother=dict(template.mother))
+        data = FileData(
+            child=dict(template.child), father=dict(template.father), mother=dict(template.mother)
+        )
         return child_file_open(user=user, data=data)
 
     results = race(create)
@@ -62,12 +64,17 @@ def test_it_never_loses_an_update_to_a_stale_edit(transactional_world: World) ->
     world = transactional_world
     user = world.users["village_worker"]
     child = world.children["a1"]
-    base = child_data(world.village_a1, name=child.name, id_number=child.id_number, birth_date=child.birth_date)
+    base = child_data(
+        world.village_a1, name=child.name, id_number=child.id_number, birth_date=child.birth_date
+    )
 
     def edit(i: int) -> Child:
         values = dict(base.child, current_address=f"地址{i}", school=child.school)
         return child_file_update(
-            user=user, child=child, expected_version=1, data=FileData(child=values, father=base.father, mother=base.mother)
+            user=user,
+            child=child,
+            expected_version=1,
+            data=FileData(child=values, father=base.father, mother=base.mother),
         )
 
     results = race(edit)

@@ -75,8 +75,20 @@ def test_it_filters(world: World, login, filters: dict[str, str], expected: set[
     admin = world.users["county_admin"]
     today = dt.date.today()
     make_child(world.village_a1, admin, name="重点甲", care_type="living_alone", guardianship_rating="poor")
-    make_child(world.village_a1, admin, name="幼儿乙", birth_date=today.replace(year=today.year - 4), schooling="kindergarten")
-    make_child(world.village_a2, admin, name="大孩丙", birth_date=today.replace(year=today.year - 15), schooling="junior")
+    make_child(
+        world.village_a1,
+        admin,
+        name="幼儿乙",
+        birth_date=today.replace(year=today.year - 4),
+        schooling="kindergarten",
+    )
+    make_child(
+        world.village_a2,
+        admin,
+        name="大孩丙",
+        birth_date=today.replace(year=today.year - 15),
+        schooling="junior",
+    )
     client: Client = login("township_supervisor")
     assert names(client.get("/children/", filters)) == expected
 
@@ -87,7 +99,9 @@ def test_it_filters_by_township_and_village(world: World, login) -> None:
     assert names(client.get("/children/", {"village": str(world.village_a2.id)})) == {"李四"}
 
 
-def test_it_pages_by_keyset_without_counting(world: World, login, settings, django_assert_max_num_queries) -> None:
+def test_it_pages_by_keyset_without_counting(
+    world: World, login, settings, django_assert_max_num_queries
+) -> None:
     admin = world.users["county_admin"]
     for n in range(7):
         make_child(world.village_a1, admin, name=f"翻页{n}")
@@ -114,7 +128,9 @@ def test_it_pages_by_keyset_without_counting(world: World, login, settings, djan
         back = client.post("/children/", {"before": after}).context["page"]
     finally:
         selectors.keyset_page = original  # type: ignore[assignment]
-    expected = list(Child.objects.filter(village=world.village_a1).order_by("file_no").values_list("file_no", flat=True))
+    expected = list(
+        Child.objects.filter(village=world.village_a1).order_by("file_no").values_list("file_no", flat=True)
+    )
     assert seen == expected  # every file once, in order
     assert [c.file_no for c in back.rows] == expected[2:5]  # the three before the last cursor
     with django_assert_max_num_queries(12):
