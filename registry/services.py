@@ -142,16 +142,28 @@ def _save_child(child: Child, *, creating: bool) -> None:
     raise ValidationError("系统繁忙，请稍后重试。")
 
 
+def _changed(obj: Any, values: dict[str, Any]) -> bool:
+    return obj.pk is None or any(getattr(obj, name) != value for name, value in values.items())
+
+
+def _save_person(person: Parent | EntrustedGuardian, values: dict[str, Any], user: User) -> None:
+    """Save a parent or guardian with its blind indexes; an unchanged record is not
+    rewritten, so the timeline gets no empty entries."""
+    if person.pk is not None and not _changed(person, values):
+        return
+    _set_fields(person, values)
+    if person.id_number:
+        person.id_number = idnumber.parse(person.id_number).number
+    person.id_index = id_index(person.id_number or None)
+    person.phone_index = phone_index(person.phone or None)
+    person._history_user = user  # type: ignore[union-attr]
+    person.full_clean()
+    person.save()
+
+
 def _save_parent(child: Child, role: str, values: dict[str, Any], user: User) -> None:
     parent = Parent.objects.filter(child=child, role=role).first() or Parent(child=child, role=role)
-    _set_fields(parent, values)
-    if parent.id_number:
-        parent.id_number = idnumber.parse(parent.id_number).number
-    parent.id_index = id_index(parent.id_number or None)
-    parent.phone_index = phone_index(parent.phone or None)
-    parent._history_user = user  # type: ignore[attr-defined]
-    parent.full_clean()
-    parent.save()
+    _save_person(parent, values, user)
 
 
 def _save_guardian(child: Child, values: dict[str, Any] | None, user: User) -> None:
@@ -161,15 +173,7 @@ def _save_guardian(child: Child, values: dict[str, Any] | None, user: User) -> N
             current._history_user = user  # type: ignore[attr-defined]
             current.delete()
         return
-    guardian = current or EntrustedGuardian(child=child)
-    _set_fields(guardian, values)
-    if guardian.id_number:
-        guardian.id_number = idnumber.parse(guardian.id_number).number
-    guardian.id_index = id_index(guardian.id_number or None)
-    guardian.phone_index = phone_index(guardian.phone or None)
-    guardian._history_user = user  # type: ignore[attr-defined]
-    guardian.full_clean()
-    guardian.save()
+    _save_person(current or EntrustedGuardian(child=child), values, user)
 
 
 @transaction.atomic

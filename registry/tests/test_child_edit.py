@@ -91,3 +91,17 @@ def test_it_never_sends_full_numbers_to_the_edit_form(world: World, login) -> No
     assert client.post(f"/children/{child.id}/edit/", payload).status_code == 302
     father.refresh_from_db()
     assert father.phone == "13511112222"
+
+
+def test_it_writes_no_history_for_unchanged_family_records(world: World, login) -> None:
+    from registry.models import Parent
+
+    client: Client = login("village_worker")
+    child = world.children["a1"]
+    assert client.post(f"/children/{child.id}/edit/", edit_post(child)).status_code == 302  # adds work places
+    child.refresh_from_db()
+    before = Parent.history.filter(child_id=child.id).count()
+    assert client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="只改地址")).status_code == 302
+    assert Parent.history.filter(child_id=child.id).count() == before
+    events = client.get(f"/children/{child.id}/").context["events"]
+    assert events[0].section == "儿童基本信息" and [c.label for c in events[0].changes] == ["现居住地"]
