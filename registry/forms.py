@@ -239,7 +239,8 @@ class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hide_secrets()
-        self.fields["present"].initial = bool(self.instance.pk)
+        # A new EntrustedGuardian() already has its uuid4 key: ask the state, not the pk.
+        self.fields["present"].initial = not self.instance._state.adding
         if self.data and not self.data.get(self.add_prefix("present")):
             for name in ("name", "relation"):
                 self.fields[name].required = False

@@ -14,7 +14,7 @@ from core.blind_index import id_index, phone_index
 from core.pinyin import pinyin_keys
 from geo.models import Region, RegionLevel
 from registry import choices as c
-from registry import rules
+from registry import rules, validation
 from registry.models import Child, EntrustedGuardian, Parent
 
 
@@ -163,6 +163,9 @@ def _save_person(person: Parent | EntrustedGuardian, values: dict[str, Any], use
 
 def _save_parent(child: Child, role: str, values: dict[str, Any], user: User) -> None:
     parent = Parent.objects.filter(child=child, role=role).first() or Parent(child=child, role=role)
+    errors = validation.parent_errors(lambda name: values[name] if name in values else getattr(parent, name))
+    if errors:
+        raise ValidationError({f"{role}-{name}": message for name, message in errors.items()})
     _save_person(parent, values, user)
 
 

@@ -178,13 +178,19 @@ class _FileForms:
         )
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.error_dict.items():
-                target = self.child if name in self.child.fields else None
-                for error in errors:
-                    (target or self.child).add_error(name if target else None, error)
-        else:
+        """Put a service's errors on the field that caused them ("father-phone" → father form)."""
+        if not hasattr(exc, "error_dict"):
             self.child.add_error(None, exc)
+            return
+        sections = {"father": self.father, "mother": self.mother, "guardian": self.guardian}
+        for key, errors in exc.error_dict.items():
+            prefix, _, name = key.partition("-")
+            form = sections.get(prefix) if name else self.child
+            field = name if name else key
+            if form is None or field not in form.fields:
+                form, field = self.child, None  # type: ignore[assignment]
+            for error in errors:
+                form.add_error(field, error)
 
 
 @login_required

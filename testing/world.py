@@ -37,8 +37,15 @@ def child_data(village: Region, **overrides: Any) -> FileData:
     # The sequence's last digit gives the sex: odd is male.
     seq = (next(_counter) % 450 + 50) * 2 + (1 if sex == c.Sex.MALE else 0)
     number = overrides.pop("id_number", idnumber.make("450521", birth, seq))
-    father = overrides.pop("father", {"name": "张父", "status": c.ParentStatus.AWAY, "phone": "13800000001"})
-    mother = overrides.pop("mother", {"name": "李母", "status": c.ParentStatus.AWAY, "phone": "13900000002"})
+    guangdong = Region.objects.get(code="44", valid_to__isnull=True)
+    father = overrides.pop(
+        "father",
+        {"name": "张父", "status": c.ParentStatus.AWAY, "phone": "13800000001", "work_province": guangdong},
+    )
+    mother = overrides.pop(
+        "mother",
+        {"name": "李母", "status": c.ParentStatus.AWAY, "phone": "13900000002", "work_province": guangdong},
+    )
     guardian = overrides.pop("guardian", None)
     values: dict[str, Any] = {
         "name": "张三",
@@ -134,7 +141,12 @@ def build_world() -> World:
         world.village_a2,
         admin,
         name="李四",
-        father={"name": "李父", "status": "away", "phone": "13700000003"},
+        father={
+            "name": "李父",
+            "status": "away",
+            "phone": "13700000003",
+            "work_province": world.county.parent.parent,
+        },
     )
     world.children["b1"] = make_child(world.village_b1, admin, name="王五")
     world.children["other"] = make_child(world.village_other, admin, name="赵六")

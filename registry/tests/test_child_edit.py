@@ -101,7 +101,10 @@ def test_it_writes_no_history_for_unchanged_family_records(world: World, login) 
     assert client.post(f"/children/{child.id}/edit/", edit_post(child)).status_code == 302  # adds work places
     child.refresh_from_db()
     before = Parent.history.filter(child_id=child.id).count()
-    assert client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="只改地址")).status_code == 302
+    assert (
+        client.post(f"/children/{child.id}/edit/", edit_post(child, current_address="只改地址")).status_code
+        == 302
+    )
     assert Parent.history.filter(child_id=child.id).count() == before
     events = client.get(f"/children/{child.id}/").context["events"]
     assert events[0].section == "儿童基本信息" and [c.label for c in events[0].changes] == ["现居住地"]

@@ -1,0 +1,644 @@
+"""AC-1 and AC-2: every route of the URLconf × every persona × in- and out-of-scope objects.
+
+ROUTES below is the policy table: for each named route, how to build a sample URL, which
+methods to exercise (with minimal valid data for state-changing ones) and who may do what.
+test_it_lists_every_route walks the whole URLconf and fails on any route that has no row
+here, so a new URL cannot land without a decision about who may use it. The cases are
+generated from the table: one test id per route × method × persona × object.
+
+Expectations are written out here, not imported from the app (accounts.models.REVEAL_ROLES
+and friends), so that a change to the app's role sets shows up as a failing case.
+
+The persona World is built once per module inside an outer transaction; each case runs in
+its own savepoint (pytest-django's `db`), so state-changing cases do not leak into others.
+"""
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AccessAction, AccessLog
+from registry import choices as c
+from registry.models import Child, EntrustedGuardian
+from registry.services import child_file_exit
+from registry.tests.helpers import edit_post, file_post
+from testing.world import World, build_world
+
+ANONYMOUS = "anonymous"
+PERSONAS = [*World.VISIBLE, ANONYMOUS]
+CHILD_KEYS = ["a1", "a2", "b1", "other"]
+MISSING = "missing"  # a well-formed uuid that names nothing
+SAMPLE = "sample"  # the region or unit sample of a non-scoped object route
+MISSING_ID = uuid.UUID("6f0d5c1e-9b7a-4c1e-8d2f-000000000404")
+
+# The policy, written out: who may write, reveal, read the access log.
+WRITERS = frozenset(World.WRITABLE)
+REVEALERS = frozenset({"county_admin", "township_supervisor", "village_worker", "police"})
+ADMINS = frozenset({"county_admin"})
+
+# Routes anyone may reach without login (AC-1 allowlist). Static files are allowed by prefix.
+PUBLIC_ROUTES = frozenset({"accounts:login"})
+
+LOGIN_URL = "/accounts/login/"
+NEW_ADDRESS = "矩阵测试地址 7 号"
+
+
+# --- walking the URLconf ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Walked:
+    name: str
+    pattern: str
+    kwargs: tuple[str, ...]
+
+
+def walk_urlconf(
+    resolver: URLResolver | None = None, prefix: str = "", namespace: str = "", kwargs: tuple[str, ...] = ()
+) -> Iterator[Walked]:
+    """Every URLPattern below `resolver`, with its namespaced name, full pattern and kwargs."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        pattern = prefix + str(entry.pattern)
+        names = kwargs + tuple(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk_urlconf(entry, pattern, inner, names)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}{entry.name}" if entry.name else f"<unnamed {pattern}>"
+            yield Walked(name=name, pattern=pattern, kwargs=names)
+
+
+def is_public(route: Walked) -> bool:
+    static = (settings.STATIC_URL or "").lstrip("/")
+    return route.name in PUBLIC_ROUTES or bool(static and route.pattern.lstrip("^/").startswith(static))
+
+
+@cache
+def urlconf_routes() -> dict[str, Walked]:
+    """Routes that need a ROUTES row: everything but the public allowlist (deduplicated by
+    name, so format-suffix variants of one DRF route count once)."""
+    routes: dict[str, Walked] = {}
+    for route in walk_urlconf():
+        if not is_public(route):
+            routes.setdefault(route.name, route)
+    return routes
+
+
+# --- the policy table ------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    """What a case works on: the world, the persona and the target (fresh from the DB)."""
+
+    world: World
+    persona: str
+    obj: str | None
+    child: Child | None = None
+
+    @property
+    def admin(self) -> User:
+        return self.world.users["county_admin"]
+
+
+Policy = Callable[[str, str | None], str | int]  # (persona, obj) -> "ok" | 403 | 404
+DataFn = Callable[[Ctx], dict[str, Any]]
+EffectFn = Callable[[Ctx], Hashable]
+
+
+def login_only(persona: str, obj: str | None) -> str | int:
+    return 404 if obj == MISSING else "ok"
+
+
+def writer_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in WRITERS else 403
+
+
+def admin_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in ADMINS else 403
+
+
+def visible(persona: str, obj: str | None) -> str | int:
+    return "ok" if obj in World.VISIBLE[persona] else 404
+
+
+def writable(persona: str, obj: str | None) -> str | int:
+    """Write views fetch with for_write=True: anything outside children_editable_by() is 404,
+    even a file the persona may read."""
+    return "ok" if obj in World.WRITABLE.get(persona, set()) else 404
+
+
+def reveal(persona: str, obj: str | None) -> str | int:
+    """Visibility first (404 outside scope), then the reveal permission (403)."""
+    if obj not in World.VISIBLE[persona]:
+        return 404
+    return "ok" if persona in REVEALERS else 403
+
+
+def api_writable(persona: str, obj: str | None) -> str | int:
+    """The API's coarse role gate (CanChangeFiles) answers 403 to read-only roles for any id,
+    in scope, out of scope or missing alike (so it tells nothing); writers get 404 outside
+    children_editable_by()."""
+    if persona not in WRITERS:
+        return 403
+    return writable(persona, obj)
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    ok: int  # the status an allowed persona gets
+    policy: Policy
+    data: DataFn | None = None
+    json: bool = False
+    setup: Callable[[Ctx], None] | None = None
+    # A snapshot that an allowed call changes and a denied one leaves as it was.
+    effect: EffectFn | None = None
+    # Text that an allowed response must contain (so "allowed" is not just a status code).
+    shows: Callable[[Ctx], str] | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    sample: str | None  # None, "child", "region" or "unit": what goes into the URL's uuid
+    ops: tuple[Op, ...]
+    api: bool = False
+    note: str = ""
+
+    def targets(self) -> tuple[str | None, ...]:
+        if self.sample is None:
+            return (None,)
+        if self.sample == "child":
+            return (*CHILD_KEYS, MISSING)
+        return (SAMPLE, MISSING)
+
+
+def _state(ctx: Ctx) -> Hashable:
+    if ctx.child is None:
+        return None
+    child = Child.objects.get(pk=ctx.child.pk)
+    return (child.version, child.status, child.current_address)
+
+
+def _child_count(ctx: Ctx) -> Hashable:
+    return Child.objects.count()
+
+
+def _reveal_count(ctx: Ctx) -> Hashable:
+    return AccessLog.objects.filter(action=AccessAction.REVEAL).count()
+
+
+def _target_or_a1(ctx: Ctx) -> Child:
+    return ctx.child or Child.objects.get(pk=ctx.world.children["a1"].pk)
+
+
+def _edit_data(ctx: Ctx) -> dict[str, Any]:
+    return edit_post(_target_or_a1(ctx), current_address=NEW_ADDRESS)
+
+
+def _create_data(ctx: Ctx) -> dict[str, Any]:
+    return file_post(ctx.world.village_a1.id, name="矩阵新童")
+
+
+def _exit_data(ctx: Ctx) -> dict[str, Any]:
+    child = _target_or_a1(ctx)
+    return {
+        "version": child.version,
+        "exit_reason": c.ExitReason.MOVED_AWAY,
+        "exit_date": timezone.localdate(),
+        "exit_note": "",
+    }
+
+
+def _reactivate_data(ctx: Ctx) -> dict[str, Any]:
+    return {"version": _target_or_a1(ctx).version, "reason": "矩阵测试：恢复在册"}
+
+
+def _exit_first(ctx: Ctx) -> None:
+    if ctx.child is not None:
+        child_file_exit(
+            user=ctx.admin,
+            child=ctx.child,
+            expected_version=ctx.child.version,
+            reason=c.ExitReason.MOVED_AWAY,
+            on=timezone.localdate() - dt.timedelta(days=1),
+        )
+        ctx.child.refresh_from_db()
+
+
+def _reveal_data(ctx: Ctx) -> dict[str, Any]:
+    return {"field": "child_id", "reason": "矩阵测试：核对户籍"}
+
+
+def _ledger_data(ctx: Ctx) -> dict[str, Any]:
+    return {"q": "", "status": ""}
+
+
+def _api_create_data(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "name": "矩阵新童",
+        "sex": c.Sex.MALE,
+        "birth_date": "2016-01-01",
+        "ethnicity": "汉族",
+        "village": str(ctx.world.village_a1.id),
+        "schooling": c.Schooling.PRIMARY,
+        "care_type": c.CareType.GRANDPARENTS,
+        "guardianship_rating": c.Rating.GOOD,
+    }
+
+
+def _api_put_data(ctx: Ctx) -> dict[str, Any]:
+    child = _target_or_a1(ctx)
+    return {
+        "version": child.version,
+        "name": child.name,
+        "ethnicity": child.ethnicity,
+        "village": str(child.village_id),
+        "schooling": child.schooling,
+        "care_type": child.care_type,
+        "guardianship_rating": child.guardianship_rating,
+        "current_address": NEW_ADDRESS,
+    }
+
+
+def _api_patch_data(ctx: Ctx) -> dict[str, Any]:
+    return {"version": _target_or_a1(ctx).version, "current_address": NEW_ADDRESS}
+
+
+def GET(policy: Policy = login_only, ok: int = 200, shows: Callable[[Ctx], str] | None = None) -> Op:  # noqa: N802
+    return Op("GET", ok, policy, shows=shows)
+
+
+def _name(ctx: Ctx) -> str:
+    return ctx.child.name if ctx.child else ""
+
+
+def _pk(ctx: Ctx) -> str:
+    return str(ctx.child.pk) if ctx.child else ""
+
+
+def _father(ctx: Ctx) -> str:
+    return ctx.child.parents.get(role=c.ParentRole.FATHER).name if ctx.child else ""
+
+
+def _guardian(ctx: Ctx) -> str:
+    return f"{ctx.obj}监护人"
+
+
+def _full_id(ctx: Ctx) -> str:
+    return ctx.child.id_number if ctx.child else ""
+
+
+ROUTES: dict[str, Route] = {
+    # Pages
+    "home": Route(None, (GET(),)),
+    "accounts:logout": Route(
+        None, (Op("POST", 302, login_only),), note="anyone; always back to the login page"
+    ),
+    "registry:ledger": Route(None, (GET(), Op("POST", 200, login_only, _ledger_data))),
+    "registry:create": Route(
+        None,
+        (
+            GET(writer_gate),
+            Op("POST", 302, writer_gate, _create_data, effect=_child_count),
+        ),
+    ),
+    "registry:detail": Route("child", (GET(visible, shows=_name),)),
+    "registry:edit": Route(
+        "child",
+        (
+            GET(writable, shows=_name),
+            Op("POST", 302, writable, _edit_data, effect=_state),
+        ),
+    ),
+    "registry:exit": Route("child", (Op("POST", 302, writable, _exit_data, effect=_state),)),
+    "registry:reactivate": Route(
+        "child", (Op("POST", 302, writable, _reactivate_data, setup=_exit_first, effect=_state),)
+    ),
+    "registry:reveal": Route(
+        "child", (Op("POST", 200, reveal, _reveal_data, effect=_reveal_count, shows=_full_id),)
+    ),
+    "audit:access_log": Route(None, (GET(admin_gate),)),
+    # API
+    "api:schema": Route(None, (GET(),), api=True),
+    "api:region-list": Route(None, (GET(),), api=True, note="public facts, still behind login"),
+    "api:region-detail": Route("region", (GET(),), api=True),
+    "api:unit-list": Route(None, (GET(),), api=True),
+    "api:unit-detail": Route("unit", (GET(),), api=True),
+    "api:child-list": Route(
+        None,
+        (
+            GET(),
+            Op("POST", 201, writer_gate, _api_create_data, json=True, effect=_child_count),
+        ),
+        api=True,
+    ),
+    "api:child-detail": Route(
+        "child",
+        (
+            GET(visible, shows=_pk),
+            Op("PUT", 200, api_writable, _api_put_data, json=True, effect=_state),
+            Op("PATCH", 200, api_writable, _api_patch_data, json=True, effect=_state),
+        ),
+        api=True,
+    ),
+    "api:child-parents": Route("child", (GET(visible, shows=_father),), api=True),
+    "api:child-guardian": Route(
+        "child",
+        (GET(visible, shows=_guardian),),
+        api=True,
+        note="the shared world gives every child a guardian",
+    ),
+}
+
+
+# --- the shared world ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
+    """The World, built once per module inside a transaction that is rolled back at the end;
+    each test's `db` savepoint rolls back what the test changed."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = build_world()
+        for key in CHILD_KEYS:
+            EntrustedGuardian.objects.create(
+                child=world.children[key], name=f"{key}监护人", relation=c.GuardianRelation.GRANDMOTHER
+            )
+        yield world
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def mworld(shared_world: World, db: Any) -> World:
+    return shared_world
+
+
+# --- running one case ------------------------------------------------------------------------
+
+
+def sample_url(name: str, route: Route, world: World, obj: str | None) -> str:
+    walked = urlconf_routes()[name]
+    if route.sample is None:
+        return reverse(name)
+    if obj == MISSING:
+        value: Any = MISSING_ID
+    elif route.sample == "child":
+        value = world.children[obj or ""].pk
+    elif route.sample == "region":
+        value = world.village_a1.pk
+    else:
+        value = world.school.pk
+    assert len(walked.kwargs) == 1, f"{name}: sample_url knows one uuid kwarg, got {walked.kwargs}"
+    return reverse(name, kwargs={walked.kwargs[0]: value})
+
+
+def send(client: Client, op: Op, url: str, data: dict[str, Any] | None) -> HttpResponse:
+    if op.method == "GET":
+        return client.get(url, data or {})
+    if op.json:
+        body = json.dumps(data or {}, default=str)
+        return client.generic(op.method, url, body, content_type="application/json")
+    return client.generic(
+        op.method, url, _urlencode(data or {}), content_type="application/x-www-form-urlencoded"
+    )
+
+
+def _urlencode(data: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: str(v) for k, v in data.items()})
+
+
+def expected_for(route: Route, op: Op, persona: str, obj: str | None) -> str | int:
+    if persona == ANONYMOUS:
+        return "api-denied" if route.api else "login"
+    return op.policy(persona, obj)
+
+
+def assert_outcome(response: HttpResponse, expected: str | int, op: Op, where: str) -> None:
+    status = response.status_code
+    if expected == "login":
+        location = response.headers.get("Location", "")
+        assert status == 302 and location.startswith(LOGIN_URL), (
+            f"{where}: expected 302 → {LOGIN_URL}, got {status} {location}"
+        )
+    elif expected == "api-denied":
+        assert status in (401, 403), f"{where}: expected 401/403, got {status}"
+    elif expected == "ok":
+        assert status == op.ok, f"{where}: expected {op.ok}, got {status}: {_snippet(response)}"
+    else:
+        assert status == expected, f"{where}: expected {expected}, got {status}: {_snippet(response)}"
+
+
+def _snippet(response: HttpResponse) -> str:
+    body = getattr(response, "content", b"")
+    return body[:300].decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class Case:
+    route: str
+    op: Op
+    persona: str
+    obj: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.route}-{self.op.method}-{self.persona}" + (f"-{self.obj}" if self.obj else "")
+
+
+def _cases() -> list[Case]:
+    return [
+        Case(name, op, persona, obj)
+        for name, route in ROUTES.items()
+        for op in route.ops
+        for persona in PERSONAS
+        for obj in route.targets()
+    ]
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_it_enforces_the_policy(case: Case, mworld: World, client: Client) -> None:
+    if case.route not in urlconf_routes():
+        pytest.skip(f"{case.route} is not in the URLconf (test_it_has_no_stale_rows fails for it)")
+    route, op = ROUTES[case.route], case.op
+    ctx = Ctx(mworld, case.persona, case.obj)
+    if route.sample == "child" and case.obj in CHILD_KEYS:
+        ctx.child = Child.objects.get(pk=mworld.children[case.obj].pk)
+    if op.setup:
+        op.setup(ctx)
+    url = sample_url(case.route, route, mworld, case.obj)
+    data = op.data(ctx) if op.data else None
+    before = op.effect(ctx) if op.effect else None
+    if case.persona != ANONYMOUS:
+        client.force_login(mworld.users[case.persona])
+    response = send(client, op, url, data)
+    expected = expected_for(route, op, case.persona, case.obj)
+    where = f"{op.method} {url} as {case.persona} on {case.obj or '-'}"
+    assert_outcome(response, expected, op, where)
+
+    if expected == "ok" and op.shows:
+        assert op.shows(ctx) in response.content.decode(), (
+            f"{where}: allowed response lacks {op.shows(ctx)!r}"
+        )
+    if op.effect:
+        after = op.effect(ctx)
+        if expected == "ok":
+            assert after != before, f"{where}: allowed, answered {response.status_code}, but changed nothing"
+        else:
+            assert after == before, f"{where}: denied, yet state changed {before!r} → {after!r}"
+    if ctx.child is not None and expected != "ok":
+        body = response.content.decode(errors="replace")
+        assert ctx.child.name not in body, f"{where}: denied response names the child"
+        assert ctx.child.id_number not in body, f"{where}: denied response carries the ID number"
+    if expected == 404 and case.obj != MISSING:
+        # Out of scope must look exactly like a missing file: same status, same body size.
+        missing_url = sample_url(case.route, route, mworld, MISSING)
+        missing = send(client, op, missing_url, data)
+        assert missing.status_code == response.status_code, f"{where}: missing id gives {missing.status_code}"
+        assert abs(len(missing.content) - len(response.content)) <= 16, (
+            f"{where}: out-of-scope body {len(response.content)} B vs missing {len(missing.content)} B"
+        )
+
+
+def test_it_lists_every_route() -> None:
+    """AC-1: a route in the URLconf without a ROUTES row fails here (deny by default)."""
+    missing = sorted(f"{r.name} ({r.pattern})" for name, r in urlconf_routes().items() if name not in ROUTES)
+    assert not missing, "routes without a permission-matrix row in ROUTES: " + ", ".join(missing)
+
+
+def test_it_has_no_stale_rows() -> None:
+    stale = sorted(set(ROUTES) - set(urlconf_routes()))
+    assert not stale, f"ROUTES rows for routes that no longer exist: {stale}"
+
+
+def test_it_walks_nested_namespaces() -> None:
+    routes = urlconf_routes()
+    assert routes["registry:detail"].pattern == "children/<uuid:child_id>/"
+    assert routes["registry:detail"].kwargs == ("child_id",)
+    assert "accounts:login" not in routes  # allowlisted
+
+
+def test_every_route_row_has_a_sample_for_each_uuid() -> None:
+    for name, walked in urlconf_routes().items():
+        if name in ROUTES:
+            assert (ROUTES[name].sample is None) == (not walked.kwargs), (
+                f"{name}: sample vs kwargs {walked.kwargs}"
+            )
+
+
+# --- lists and searches never leak (AC-2) ----------------------------------------------------
+
+INITIALS = {"张三": "zs", "李四": "ls", "王五": "ww", "赵六": "zl"}
+
+
+def _exit(world: World, key: str) -> None:
+    child = Child.objects.get(pk=world.children[key].pk)
+    child_file_exit(
+        user=world.users["county_admin"],
+        child=child,
+        expected_version=child.version,
+        reason=c.ExitReason.MOVED_AWAY,
+        on=timezone.localdate(),
+    )
+
+
+def _search_terms(child: Child) -> list[str]:
+    father = child.parents.get(role=c.ParentRole.FATHER)
+    return [child.name, INITIALS[child.name], child.id_number[-4:], child.id_number, father.phone]
+
+
+def _rows(body: str) -> str:
+    """The ledger's result rows only: the page echoes the search term in the box and in
+    the pager's hidden fields, which is the user's own input, not a leak."""
+    match = re.search(r"<tbody>(.*?)</tbody>", body, re.S)
+    return match.group(1) if match else ""
+
+
+def _assert_absent(body: str, children: list[Child], where: str) -> None:
+    for child in children:
+        assert child.name not in body, f"{where}: out-of-scope {child.name} listed"
+        assert str(child.id) not in body, f"{where}: out-of-scope id {child.id} listed"
+        assert child.file_no not in body, f"{where}: out-of-scope file number {child.file_no} listed"
+
+
+@pytest.mark.parametrize("persona", list(World.VISIBLE))
+def test_it_keeps_ledger_and_search_in_scope(persona: str, mworld: World, client: Client) -> None:
+    _exit(mworld, "a1")
+    _exit(mworld, "other")
+    children = {key: Child.objects.get(pk=mworld.children[key].pk) for key in CHILD_KEYS}
+    inside = World.VISIBLE[persona]
+    outside = [children[key] for key in CHILD_KEYS if key not in inside]
+    client.force_login(mworld.users[persona])
+    for status in ("", "active", "exited"):
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.post("/children/", {"q": "", "status": status}, **headers)
+            assert response.status_code == 200
+            body = response.content.decode()
+            _assert_absent(body, outside, f"ledger status={status!r} {headers}")
+            for key in inside:  # not vacuous: what is in scope does show
+                if status in ("", children[key].status):
+                    assert children[key].name in body, (
+                        f"ledger status={status!r}: {key} missing for {persona}"
+                    )
+    for child in outside:
+        for term in _search_terms(child):
+            response = client.post("/children/", {"q": term, "status": ""})
+            assert response.status_code == 200
+            body = response.content.decode()
+            assert "没有符合条件的档案" in body or "<tbody>" in body
+            _assert_absent(_rows(body), outside, f"ledger search {term!r}")
+        # An out-of-scope village picked by id is not a way in either.
+        body = client.post(
+            "/children/", {"q": "", "status": "", "village": str(child.village_id)}
+        ).content.decode()
+        _assert_absent(body, outside, "ledger village filter")
+    for key in inside:
+        body = client.post("/children/", {"q": INITIALS[children[key].name], "status": ""}).content.decode()
+        assert children[key].name in _rows(body), (
+            f"search {INITIALS[children[key].name]!r} misses in-scope {key}"
+        )
+    counts = client.get("/").context["counts"]
+    assert counts["active"] == sum(1 for key in inside if children[key].status == c.Status.ACTIVE)
+
+
+@pytest.mark.parametrize("persona", list(World.VISIBLE))
+def test_it_keeps_the_api_list_in_scope(persona: str, mworld: World, client: Client) -> None:
+    _exit(mworld, "a1")
+    _exit(mworld, "other")
+    children = {key: Child.objects.get(pk=mworld.children[key].pk) for key in CHILD_KEYS}
+    inside = World.VISIBLE[persona]
+    outside = [children[key] for key in CHILD_KEYS if key not in inside]
+    client.force_login(mworld.users[persona])
+    response = client.get("/api/children/", {"status": "all", "page_size": 200})
+    assert response.status_code == 200
+    ids = {row["id"] for row in response.json()["results"]}
+    assert ids == {str(children[key].id) for key in inside}
+    for params in (
+        {},
+        {"status": "exited"},
+        *({"q": term, "status": "all"} for ch in outside for term in _search_terms(ch)),
+        *({"village": str(ch.village_id), "status": "all"} for ch in outside),
+    ):
+        response = client.get("/api/children/", params)
+        assert response.status_code == 200, params
+        _assert_absent(response.content.decode(), outside, f"api list {params}")

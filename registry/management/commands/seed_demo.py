@@ -1,0 +1,74 @@
+import datetime as dt
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from core.models import demo_loaded
+from registry.demo import DemoError, DemoSummary, demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "导入演示数据：合浦县各乡镇的虚拟村（社区）、单位、约两万名儿童档案和每个角色一个演示账号。"
+        "仅用于演示和测试环境；已导入过则不做任何修改。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=2016, help="随机种子（同一种子生成相同数据）")
+        parser.add_argument("--children", type=int, default=20000, help="儿童档案数")
+        parser.add_argument(
+            "--on", type=dt.date.fromisoformat, default=None, help="基准日期 YYYY-MM-DD，默认今天"
+        )
+        parser.add_argument("--password", default=None, help="所有演示账号的密码；默认每个账号随机生成")
+        parser.add_argument(
+            "--no-history", action="store_true", help="不写历史记录（仅用于性能测试的大数据量）"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if demo_loaded():
+            self.stdout.write("演示数据已导入过，本次未做任何修改。")
+            return
+        if options["children"] < 1:
+            raise CommandError("--children 应为正整数。")
+        on: dt.date = options["on"] or timezone.localdate()
+        started = time.perf_counter()
+        try:
+            summary = demo_seed(
+                seed=options["seed"],
+                children=options["children"],
+                on=on,
+                password=options["password"],
+                history=not options["no_history"],
+                progress=self._progress if options["verbosity"] > 1 else None,
+            )
+        except DemoError as exc:
+            raise CommandError(str(exc)) from exc
+        self._report(summary, time.perf_counter() - started)
+
+    def _progress(self, children: int) -> None:
+        self.stdout.write(f"  已生成 {children} 份档案")
+
+    def _report(self, summary: DemoSummary, seconds: float) -> None:
+        self.stdout.write(
+            f"演示数据导入完成（{seconds:.1f} 秒）：村（社区）{summary.villages} 个，"
+            f"新建单位 {summary.units} 个，儿童档案 {summary.children} 份（已退出 {summary.exited}），"
+            f"父母 {summary.parents} 条，"
+            f"受委托监护人 {summary.guardians} 条。"
+        )
+        rows = [("用户名", "角色", "单位", "密码")]
+        rows += [(a.username, a.role, a.unit, a.password) for a in summary.accounts]
+        widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            self.stdout.write("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)))
+        self.stdout.write("请妥善保管以上密码；演示账号仅用于演示环境。")
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
