@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls
 # from there ("You cannot call this from an async context").
