@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -182,13 +183,17 @@ class _FileForms:
         if not hasattr(exc, "error_dict"):
             self.child.add_error(None, exc)
             return
-        sections = {"father": self.father, "mother": self.mother, "guardian": self.guardian}
+        sections: dict[str, forms.ModelForm[Any]] = {
+            "father": self.father,
+            "mother": self.mother,
+            "guardian": self.guardian,
+        }
         for key, errors in exc.error_dict.items():
             prefix, _, name = key.partition("-")
-            form = sections.get(prefix) if name else self.child
-            field = name if name else key
-            if form is None or field not in form.fields:
-                form, field = self.child, None  # type: ignore[assignment]
+            form: forms.ModelForm[Any] = sections.get(prefix, self.child) if name else self.child
+            field: str | None = name or key
+            if field not in form.fields:
+                form, field = self.child, None
             for error in errors:
                 form.add_error(field, error)
 
@@ -198,29 +203,29 @@ class _FileForms:
 def child_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_write(request.user):
         raise PermissionDenied("您没有建档权限")
-    forms = _FileForms(request, None)
-    if request.method == "POST" and forms.is_valid():
+    file_forms = _FileForms(request, None)
+    if request.method == "POST" and file_forms.is_valid():
         try:
-            child = child_file_open(user=request.user, data=forms.file_data())
+            child = child_file_open(user=request.user, data=file_forms.file_data())
         except ValidationError as exc:
-            forms.add_service_errors(exc)
+            file_forms.add_service_errors(exc)
         else:
             messages.success(request, f"已建档：{child.name}（{child.file_no}）")
             return redirect("registry:detail", child_id=child.id)
-    return render(request, "registry/child_form.html", {"forms": forms, "creating": True})
+    return render(request, "registry/child_form.html", {"forms": file_forms, "creating": True})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def child_edit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
     child = access_child(request.user, child_id, for_write=True)
-    forms = _FileForms(request, child)
+    file_forms = _FileForms(request, child)
     version = int(request.POST.get("version") or child.version) if request.method == "POST" else child.version
-    context: dict[str, Any] = {"forms": forms, "child": child, "version": version}
-    if request.method == "POST" and forms.is_valid():
+    context: dict[str, Any] = {"forms": file_forms, "child": child, "version": version}
+    if request.method == "POST" and file_forms.is_valid():
         try:
             child_file_update(
-                user=request.user, child=child, expected_version=version, data=forms.file_data()
+                user=request.user, child=child, expected_version=version, data=file_forms.file_data()
             )
         except StaleVersionError as exc:
             context.update(
@@ -230,7 +235,7 @@ def child_edit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
             )
             return render(request, "registry/child_form.html", context, status=409)
         except ValidationError as exc:
-            forms.add_service_errors(exc)
+            file_forms.add_service_errors(exc)
         else:
             messages.success(request, "档案已保存。")
             return redirect("registry:detail", child_id=child.id)

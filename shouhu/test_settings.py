@@ -16,3 +16,4 @@ from shouhu.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
+WHITENOISE_AUTOREFRESH = True  # tests run without collectstatic

@@ -145,7 +145,7 @@ def build_world() -> World:
             "name": "李父",
             "status": "away",
             "phone": "13700000003",
-            "work_province": world.county.parent.parent,
+            "work_province": Region.objects.get(code="45", valid_to__isnull=True),
         },
     )
     world.children["b1"] = make_child(world.village_b1, admin, name="王五")
