@@ -18,6 +18,10 @@ class Role(models.TextChoices):
     POLICE = "police", "公安民警"
     SOCIAL_WORKER = "social_worker", "社会工作者"
     VISITING_CADRE = "visiting_cadre", "驻村（党员）干部"
+    # 三员分立 (AC-6): none of these reads child files.
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDITOR = "auditor", "审计员"
 
 
 # Roles that may change child files within their scope.

@@ -90,6 +90,9 @@ class World:
         "police": {"a1", "a2"},
         "social_worker": {"a1"},
         "visiting_cadre": {"a2"},
+        "system_admin": set(),
+        "security_admin": set(),
+        "auditor": set(),
         "no_role": set(),
     }
     WRITABLE = {
@@ -134,6 +137,9 @@ def build_world() -> World:
     users["police"] = make_user("police", Role.POLICE, station)
     users["social_worker"] = make_user("social_worker", Role.SOCIAL_WORKER, social)
     users["visiting_cadre"] = make_user("visiting_cadre", Role.VISITING_CADRE, township_gov)
+    users["system_admin"] = make_user("system_admin", Role.SYSTEM_ADMIN, civil)
+    users["security_admin"] = make_user("security_admin", Role.SECURITY_ADMIN, civil)
+    users["auditor"] = make_user("auditor", Role.AUDITOR, civil)
     users["no_role"] = User.objects.create_user(username="no_role", password=PASSWORD)
     admin = users["county_admin"]
     world.children["a1"] = make_child(world.village_a1, admin, name="张三", school=world.school)
