@@ -12,9 +12,23 @@ from testing.world import PASSWORD, World, build_world
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    from audit.testing import allow_test_flush
+
     with django_db_blocker.unblock():
         call_command("load_regions", verbosity=0)
+        allow_test_flush()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _test_client_logins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test client's login() and force_login() count as a complete sign-in: axes gets
+    the request it needs, and personas whose roles require a second factor get an
+    OTP-verified session (accounts/tests/helpers.py). The sign-in pages themselves are
+    tested over HTTP in accounts/tests."""
+    from accounts.tests.helpers import patch_test_client_logins
+
+    patch_test_client_logins(monkeypatch)
 
 
 @pytest.fixture

@@ -1,8 +1,16 @@
-"""Users and their role grants. A grant is role × unit (× region); it covers the subtree."""
+"""Users and their role grants. A grant is role × unit (× region); it covers the subtree.
+
+Also the account-security tables: password history (AU-2), the session store with its
+user column (SE-1, SE-2) and the security policy the security admin edits (AC-6).
+"""
 
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -34,12 +42,31 @@ REGION_ROLES = frozenset(
 )
 # Roles whose scope is the children assigned to the user by name.
 ASSIGNED_ROLES = frozenset({Role.SOCIAL_WORKER, Role.VISITING_CADRE})
+# Roles that must pass a second factor (TOTP) before any page (AU-4): the admin, security,
+# audit, county and police roles, and every role that may reveal a full ID number.
+MFA_REQUIRED_ROLES = (
+    frozenset({Role.COUNTY_ADMIN, Role.POLICE, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+    | REVEAL_ROLES
+)
+# 三员分立 (AC-6): a person holds at most one of these, and none of them with a data role.
+SEPARATED_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
 
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     full_name = models.CharField("姓名", max_length=64, blank=True)
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField(
+        "密码修改时间", null=True, blank=True, help_text="为空时按账号创建时间计算密码有效期。"
+    )
+    valid_until = models.DateField("账号有效期至", null=True, blank=True, help_text="过期后不能登录。")
+    enabled_at = models.DateTimeField(
+        "最近启用时间", null=True, blank=True, help_text="重新启用的账号从此时起重新计算闲置天数。"
+    )
+    disabled_reason = models.CharField("停用原因", max_length=200, blank=True)
+    # The password hash and the login time are left out: hashes should not multiply, and a
+    # history row per login would bury the real changes.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = "用户"
@@ -83,3 +110,87 @@ class RoleGrant(models.Model):
     @property
     def scope_region(self) -> Region:
         return self.region or self.unit.region
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords, so that none of the last five is reused."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间")
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="pwhistory_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class UserSession(AbstractBaseSession):
+    """The server-side session, with the signed-in user as a column: ending a user's sessions
+    (logout elsewhere, password change, disabling, one session for privileged roles) is one
+    DELETE, and no row outlives its user."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions", verbose_name="用户"
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "会话"
+        verbose_name_plural = verbose_name
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from accounts.sessions import SessionStore
+
+        return SessionStore
+
+
+def _setting(name: str) -> Any:
+    return getattr(settings, name)
+
+
+class SecurityPolicy(models.Model):
+    """The one row of security settings the security admin may change (AC-6). Without a row,
+    the values come from settings (SHOUHU_PASSWORD_MAX_AGE_DAYS and friends). Changes apply
+    from each user's next login."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    password_max_age_days = models.PositiveSmallIntegerField(
+        "密码有效期（天）", validators=[MinValueValidator(30), MaxValueValidator(180)]
+    )
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        "空闲超时（分钟）", validators=[MinValueValidator(5), MaxValueValidator(30)]
+    )
+    session_absolute_hours = models.PositiveSmallIntegerField(
+        "会话最长时间（小时）", validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    dormant_days = models.PositiveSmallIntegerField(
+        "闲置停用（天）", validators=[MinValueValidator(30), MaxValueValidator(180)]
+    )
+    updated_at = models.DateTimeField("修改时间", null=True, blank=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="修改人"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "安全策略"
+        verbose_name_plural = verbose_name
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="security_policy_singleton")]
+
+    def __str__(self) -> str:
+        return "安全策略"
+
+    @classmethod
+    def defaults(cls) -> "SecurityPolicy":
+        """The policy as configured in settings, unsaved."""
+        return cls(
+            password_max_age_days=_setting("SHOUHU_PASSWORD_MAX_AGE_DAYS"),
+            session_idle_minutes=_setting("SESSION_COOKIE_AGE") // 60,
+            session_absolute_hours=_setting("SHOUHU_SESSION_ABSOLUTE_HOURS"),
+            dormant_days=_setting("SHOUHU_DORMANT_DAYS"),
+        )

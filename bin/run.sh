@@ -2,13 +2,15 @@
 # run.sh: start Shouhu on this machine (`make run` calls it after installing requirements.txt).
 #
 #   1. var/ (mode 700); on first run var/secret_key and var/index_key (random, mode 600),
-#      passed to Django as SHOUHU_SECRET_KEY_FILE / SHOUHU_INDEX_KEY_FILE;
+#      passed to Django as SHOUHU_SECRET_KEY_FILE / SHOUHU_INDEX_KEY_FILE, and var/data_keys
+#      (the data-at-rest key ring, mode 600) as SHOUHU_DATA_KEYS_FILE;
 #   2. migrate, load_regions (idempotent);
 #   3. demo data: seed_demo once per database, its output (the demo logins) kept in
 #      var/demo-logins.txt (mode 600) and printed on every later run;
 #   4. collectstatic;
 #   5. the web server (gunicorn, or runserver when SHOUHU_DEBUG=1) and the task worker
-#      (manage.py db_worker) together. Ctrl-C stops both.
+#      (manage.py db_worker) with its job reaper (requeue_stale_jobs --every 60) together.
+#      Ctrl-C stops them all.
 #
 # Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (gunicorn workers, 2),
 # DATABASE_URL (default: SQLite at var/shouhu.sqlite3), SEED_DEMO (1/0; default 1 on the
@@ -61,6 +63,18 @@ fi
 if [[ -z ${SHOUHU_INDEX_KEY:-} && -z ${SHOUHU_INDEX_KEY_FILE:-} ]]; then
     new_key "$VAR_DIR/index_key"
     export SHOUHU_INDEX_KEY_FILE=$VAR_DIR/index_key
+fi
+# The data-at-rest key ring (DP-2): one `id:base64key` line, 32 random bytes; rotate with
+# `manage.py rotate_data_key` after putting a new line first (docs/security.md).
+if [[ -z ${SHOUHU_DATA_KEYS:-} && -z ${SHOUHU_DATA_KEYS_FILE:-} ]]; then
+    if [[ ! -s $VAR_DIR/data_keys ]]; then
+        tmp=$(mktemp "$VAR_DIR/data_keys.XXXXXX")
+        "$PY" -c 'import base64, os, time; print(time.strftime("k%Y%m%d") + ":" + base64.b64encode(os.urandom(32)).decode())' >"$tmp"
+        chmod 600 "$tmp"
+        mv "$tmp" "$VAR_DIR/data_keys"
+        say "已生成数据加密密钥 generated data key: $VAR_DIR/data_keys (mode 600; back it up apart from the database)"
+    fi
+    export SHOUHU_DATA_KEYS_FILE=$VAR_DIR/data_keys
 fi
 
 # A local run speaks plain http: cookies marked Secure would never come back.
@@ -191,6 +205,9 @@ trap stop EXIT
 # trap stops both children in order.
 set -m
 "$PY" manage.py db_worker &
+pids+=("$!")
+# The job reaper: requeues jobs whose worker died (lease expired), RE-4.
+"$PY" manage.py requeue_stale_jobs --every 60 --verbosity 0 &
 pids+=("$!")
 if [[ $DEBUG_MODE -eq 1 ]]; then
     "$PY" manage.py runserver "$BIND" &

@@ -25,6 +25,17 @@ class KeysetPagination(CursorPagination):
     page_size_query_param = "page_size"
     ordering = "file_no"
 
+    def get_page_size(self, request: Request) -> int:
+        """A page size that is not a whole number from 1 to max_page_size is refused (400),
+        not silently replaced by the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = f"每页条数应为 1 到 {self.max_page_size} 之间的整数。"
+            raise DrfValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
 
 class CodePagination(KeysetPagination):
     """Regions, seeking by NBS code (a code may repeat across versions; the cursor copes)."""
@@ -75,3 +86,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = DrfValidationError(detail=_validation_detail(exc))
     return drf_exception_handler(exc, context)
+
+
+class QuerySerializer(serializers.Serializer[Any]):
+    """Query parameters of a list. A parameter given empty (`?village=`) is refused rather
+    than read as "no filter", so a client's bug is not silently widened to everything."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        raw = self.initial_data
+        names = [str(name) for name in self.fields]
+        message = ["不能为空；不需要此筛选条件时请省略该参数。"]
+        blank = {name: message for name in names if raw.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return attrs

@@ -6,12 +6,18 @@ from core.models import demo_loaded
 
 
 def shouhu(request: HttpRequest) -> dict[str, Any]:
-    from registry.access import can_read_access_log, user_roles
+    """Navigation: each link only for the roles its page admits (the pages check again)."""
+    from accounts.models import User
+    from audit.permissions import can_read_alerts, can_read_audit
+    from registry.access import can_request_emergency_access, user_roles
 
     user = getattr(request, "user", None)
-    signed_in = bool(user and user.is_authenticated)
-    return {
-        "SHOUHU_DEMO": demo_loaded(),
-        "nav_access_log": signed_in and can_read_access_log(user),  # type: ignore[arg-type]
-        "nav_roles": sorted(user_roles(user)) if signed_in else [],  # type: ignore[arg-type]
-    }
+    context: dict[str, Any] = {"SHOUHU_DEMO": demo_loaded()}
+    if isinstance(user, User) and user.is_authenticated:
+        context.update(
+            nav_access_log=can_read_audit(user),
+            nav_alerts=can_read_alerts(user),
+            nav_emergency=can_request_emergency_access(user),
+            nav_roles=sorted(user_roles(user)),
+        )
+    return context

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.api import QuerySerializer
 from geo.models import Region, RegionLevel, Unit, UnitKind
 
 
@@ -47,7 +48,7 @@ class UnitSerializer(serializers.ModelSerializer[Unit]):
         read_only_fields = fields
 
 
-class RegionQuerySerializer(serializers.Serializer[None]):
+class RegionQuerySerializer(QuerySerializer):
     level = serializers.ChoiceField(
         choices=RegionLevel.choices,
         required=False,
@@ -70,7 +71,7 @@ class RegionQuerySerializer(serializers.Serializer[None]):
     )
 
 
-class UnitQuerySerializer(serializers.Serializer[None]):
+class UnitQuerySerializer(QuerySerializer):
     kind = serializers.ChoiceField(
         choices=UnitKind.choices,
         required=False,

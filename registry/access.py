@@ -9,10 +9,13 @@ import uuid
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import ASSIGNED_ROLES, REGION_ROLES, REVEAL_ROLES, WRITE_ROLES, Role, RoleGrant, User
+from audit.models import EmergencyAccess
 from geo.models import Region, RegionLevel
 from registry.models import Assignment, Child
 
@@ -87,12 +90,56 @@ def children_editable_by(user: User) -> QuerySet[Child]:
 
 
 def access_child(user: User, child_id: uuid.UUID | str, *, for_write: bool = False) -> Child:
-    """The child file, if this user may see it (or change it); else Http404 as if missing."""
+    """The child file, if this user may see it (or change it); else Http404 as if missing.
+    A file outside the scope may still be read under an active break-the-glass grant."""
     base = children_editable_by(user) if for_write else children_visible_to(user)
     try:
         return base.select_related("village", "township", "county", "school").get(pk=child_id)
     except (Child.DoesNotExist, ValueError) as exc:
+        emergency = None if for_write else child_via_emergency_access(user, child_id)
+        if emergency is not None:
+            return emergency
+        _record_denial(user, child_id, for_write=for_write)
         raise Http404("未找到该档案") from exc
+
+
+def child_via_emergency_access(user: User, child_id: uuid.UUID | str) -> Child | None:
+    """The file, if an active break-the-glass grant (AC-8) opens it to this user: read-only,
+    one file, until the grant expires. Only asked when the normal scope says no, so it
+    costs nothing on the usual path, and lists and counts never include such files."""
+    if not can_request_emergency_access(user):
+        return None
+    granted = EmergencyAccess.objects.filter(user=user, child_id=child_id, expires_at__gt=timezone.now())
+    try:
+        return (
+            Child.objects.select_related("village", "township", "county", "school")
+            .filter(pk__in=granted.values("child_id"))
+            .first()
+        )
+    except (ValueError, ValidationError):
+        return None
+
+
+def _record_denial(user: User, child_id: uuid.UUID | str, *, for_write: bool) -> None:
+    """Every refusal is an audit row (LG-1); whether the file exists is for auditors only."""
+    from audit.services import child_access_denied
+
+    try:
+        exists = Child.objects.filter(pk=child_id).exists()
+    except (ValueError, ValidationError):
+        exists = False
+    child_access_denied(user=user, child_id=child_id, for_write=for_write, exists=exists)
+
+
+def can_request_emergency_access(user: User) -> bool:
+    """Break-the-glass (AC-8) is for staff with a region role."""
+    return bool(user_roles(user) & REGION_ROLES)
+
+
+def child_by_file_no(file_no: str) -> Child | None:
+    """The file with this number, for a break-the-glass request only: the caller grants
+    access through audit.services.emergency_access_grant, which is audited and alerted."""
+    return Child.objects.filter(file_no=file_no).first()
 
 
 def can_write(user: User) -> bool:

@@ -2,10 +2,16 @@
 
 Everything is drawn from one random.Random(seed) in a fixed order, and every timestamp is
 computed from the reference date, so the same seed, size and date give the same rows
-(primary keys included). Files are built in memory and written with bulk_create, not
-through child_file_open, so 20,000 files take seconds; the derived columns (pinyin keys,
-ID facts, township and county, left-behind, key child) still come from
-registry.services.derive(), the function the services use.
+(primary keys included). Passwords are the exception: secrets.token_urlsafe unless given.
+
+Files are built in memory as plain records and written in batches of 2,000 rows with
+executemany (SQLite) or COPY (PostgreSQL), not through child_file_open: 20,000 files take
+10–15 seconds, a million about seven minutes of CPU (encryption of the personal columns
+included). The derived columns (pinyin keys, ID facts,
+township and county, left-behind, key child) use the same rules and helpers as
+registry.services.derive(); test_seed_demo checks that derive() agrees on the files. Each
+object gets its simple_history "created" row (exited files also their exit row) unless
+history=False, which only the benchmark uses.
 
 Care arrangements follow the 2016 national result quoted in R30: (外)祖父母 89.3 %, other
 relatives 3.3 %, one parent away and the other incapable 3.4 %, nobody 4 %. Age bands follow
@@ -23,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +37,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Case, Value, When
 
 from accounts.models import Role, RoleGrant, User
 from core import idnumber
@@ -45,9 +53,10 @@ COUNTY_CODE = "450521"  # 合浦县
 HISTORY_REASON = "演示数据"
 DEMO_FLAG = "demo_loaded"
 BATCH_SIZE = 2000
+Record = SimpleNamespace
 
 # One card per family; the deck is reshuffled when empty, so shares hold at any size.
-CARE_DECK = {
+CARE_DECK: dict[str, int] = {
     c.CareType.GRANDPARENTS: 893,
     c.CareType.RELATIVES: 33,
     c.CareType.ONE_PARENT: 34,
@@ -55,14 +64,14 @@ CARE_DECK = {
     c.CareType.LIVING_ALONE: 16,
 }
 AGE_BAND_WEIGHTS = ((0, 5, 277), (6, 13, 673), (14, 15, 50))
-RATING_WEIGHTS = {
+RATING_WEIGHTS: dict[str, dict[str, int]] = {
     c.CareType.GRANDPARENTS: {c.Rating.GOOD: 55, c.Rating.FAIR: 40, c.Rating.POOR: 5},
     c.CareType.RELATIVES: {c.Rating.GOOD: 40, c.Rating.FAIR: 50, c.Rating.POOR: 10},
     c.CareType.ONE_PARENT: {c.Rating.GOOD: 10, c.Rating.FAIR: 45, c.Rating.POOR: 45},
     c.CareType.UNSUPERVISED: {c.Rating.POOR: 100},
     c.CareType.LIVING_ALONE: {c.Rating.FAIR: 20, c.Rating.POOR: 80},
 }
-MIN_AGE = {c.CareType.UNSUPERVISED: 6, c.CareType.LIVING_ALONE: 10}
+MIN_AGE: dict[str, int] = {c.CareType.UNSUPERVISED: 6, c.CareType.LIVING_ALONE: 10}
 EXIT_WEIGHTS = {
     c.ExitReason.AGED_OUT: 40,
     c.ExitReason.PARENTS_RETURNED: 25,
@@ -149,6 +158,10 @@ DEMO_ACCOUNTS = (
     (Role.POLICE, "police_station"),
     (Role.SOCIAL_WORKER, "social_work"),
     (Role.VISITING_CADRE, "township_government"),
+    # 三员分立 (AC-6): they run the system and see no child file.
+    (Role.SYSTEM_ADMIN, "civil_affairs"),
+    (Role.SECURITY_ADMIN, "civil_affairs"),
+    (Role.AUDITOR, "civil_affairs"),
 )
 ASSIGNED_PER_USER = 10
 
@@ -201,9 +214,33 @@ class Places:
 
 @dataclass
 class Batch:
-    children: list[Child] = field(default_factory=list)
-    parents: list[Parent] = field(default_factory=list)
-    guardians: list[EntrustedGuardian] = field(default_factory=list)
+    """Rows of Child, Parent and EntrustedGuardian, as records (see record())."""
+
+    children: list[Record] = field(default_factory=list)
+    parents: list[Record] = field(default_factory=list)
+    guardians: list[Record] = field(default_factory=list)
+
+
+def record(model_type: type[models.Model], **values: Any) -> Record:
+    """A row as a plain namespace keyed by attname, with the model's static defaults.
+
+    Model instances would cost a third of a million-file load (Model.__init__ walks every
+    field and descriptor); the rows only need attribute access for rows_insert().
+    """
+    defaults = _static_defaults(model_type)
+    unknown = values.keys() - defaults.keys()
+    if unknown:
+        raise TypeError(f"{model_type.__name__} has no fields {sorted(unknown)}")
+    return Record(**{**defaults, **values})
+
+
+@functools.cache
+def _static_defaults(model_type: type[models.Model]) -> dict[str, Any]:
+    """Static defaults ("" for text); None where the default is callable (set those)."""
+    return {
+        f.attname: None if f.has_default() and callable(f.default) else f.get_default()
+        for f in model_type._meta.concrete_fields
+    }
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -290,7 +327,7 @@ def _unit_specs(
     county: Region, townships: list[Region], villages: list[Region]
 ) -> list[tuple[str, str, Region]]:
     by_code = {t.code: t for t in townships}
-    specs = [(name, kind, county) for name, kind in COUNTY_UNITS]
+    specs: list[tuple[str, str, Region]] = [(name, kind, county) for name, kind in COUNTY_UNITS]
     specs += [(name, UnitKind.SCHOOL, by_code[code]) for name, code, _ in MIDDLE_SCHOOLS if code in by_code]
     for township in townships:
         short = township.name.removesuffix("镇").removesuffix("乡")
@@ -530,8 +567,6 @@ class FamilyGenerator:
         )
         rating = self._pick(RATING_WEIGHTS[care])
         guardian = self._guardian(care, rating, surname, mother_surname, father_birth, mother_birth, eldest)
-        if guardian is not None:
-            guardian["address"] = ""  # filled with the household address below
         family = _Family(
             village=village,
             care=care,
@@ -826,7 +861,8 @@ class FamilyGenerator:
             household["hukou_place"] = ""
         created, updated, exit_day = self._dates(family, birth)
         manual = rng.random() < 0.003
-        child = Child(
+        child = record(
+            Child,
             id=_uuid(rng),
             name=name,
             sex=sex,
@@ -861,11 +897,13 @@ class FamilyGenerator:
         child.file_no = f"{family.village.code}{self.file_seq[family.village.code]:06d}"
         batch.children.append(child)
         for values in (family.father, family.mother):
-            batch.parents.append(Parent(id=_uuid(rng), child_id=child.id, **values))
+            batch.parents.append(record(Parent, id=_uuid(rng), child_id=child.id, **values))
         if family.guardian is not None:
-            batch.guardians.append(EntrustedGuardian(id=_uuid(rng), child_id=child.id, **family.guardian))
+            batch.guardians.append(
+                record(EntrustedGuardian, id=_uuid(rng), child_id=child.id, **family.guardian)
+            )
 
-    def _derive(self, child: Child, family: _Family) -> None:
+    def _derive(self, child: Record, family: _Family) -> None:
         """registry.services.derive() without re-parsing the ID number built a moment ago
         (stdnum's checks were half the time of a 1M-file load). test_seed_demo checks that
         derive() gives the same values for every generated file."""
@@ -920,12 +958,22 @@ _PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField, models
 
 
 def _passes_as_is(model_field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> bool:
-    """Whether get_db_prep_save would return the Python value unchanged (saves 4M calls
-    at a million files). On PostgreSQL that holds for UUIDs, dates and aware datetimes
-    too; JSON needs its adapter everywhere."""
-    if isinstance(model_field, _PLAIN_FIELDS) and not model_field.is_relation:
+    """Whether get_db_prep_save would hand the Python value over unchanged, so the call can be
+    skipped (4M calls at a million files). True for plain text, booleans and integers; on
+    PostgreSQL also for UUIDs, dates, aware datetimes and keys to them. Never for anything
+    else: encrypted fields (core.fields) and JSON must go through their field."""
+    if getattr(model_field, "encrypted", False):
+        return False
+    if isinstance(model_field, models.ForeignKey):
+        return _passes_as_is(model_field.target_field, connection)
+    if isinstance(model_field, _PLAIN_FIELDS):
         return True
-    return connection.vendor == "postgresql" and not isinstance(model_field, models.JSONField)
+    return connection.vendor == "postgresql" and isinstance(model_field, models.UUIDField | models.DateField)
+
+
+def _prepared(model_field: models.Field[Any, Any], read: Getter, connection: BaseDatabaseWrapper) -> Getter:
+    prep = model_field.get_db_prep_save
+    return lambda obj: prep(read(obj), connection)
 
 
 def _column_getters(
@@ -936,13 +984,12 @@ def _column_getters(
     for model_field in model_type._meta.concrete_fields:
         if isinstance(model_field, models.AutoField | models.BigAutoField):
             continue  # history_id: the database numbers the rows
-        read = overrides.get(model_field.attname) or operator.attrgetter(model_field.attname)
+        read: Getter = overrides.get(model_field.attname) or operator.attrgetter(model_field.attname)
+        assert model_field.column is not None  # concrete fields have a column
         columns.append(model_field.column)
-        if _passes_as_is(model_field, connection):
-            getters.append(read)
-        else:
-            prep = model_field.get_db_prep_save
-            getters.append(lambda obj, prep=prep, read=read: prep(read(obj), connection))
+        getters.append(
+            read if _passes_as_is(model_field, connection) else _prepared(model_field, read, connection)
+        )
     return columns, getters
 
 
@@ -983,11 +1030,11 @@ def _history(
     }
 
 
-def _exit_reason_label(child: Child) -> str:
+def _exit_reason_label(child: Record) -> str:
     return "退出：" + c.ExitReason(child.exit_reason).label
 
 
-def _child_history(children: list[Child], user: User | None) -> None:
+def _child_history(children: list[Record], user: User | None) -> None:
     """A "created" row per file, as it was when opened, and an exit row for exited files."""
     opened = _history(
         "+",
@@ -1015,7 +1062,7 @@ def batch_write(batch: Batch, *, history: bool = True, user: User | None = None)
     if not history:
         return
     _child_history(batch.children, user)
-    opened_at = {child.pk: child.created_at for child in batch.children}
+    opened_at = {child.id: child.created_at for child in batch.children}
     family_opened = _history("+", lambda obj: opened_at[obj.child_id], HISTORY_REASON, user)
     rows_insert(Parent.history.model, batch.parents, family_opened)  # type: ignore[attr-defined]
     rows_insert(EntrustedGuardian.history.model, batch.guardians, family_opened)  # type: ignore[attr-defined]
@@ -1049,20 +1096,25 @@ def accounts_create(
     clash = User.objects.filter(username__in=usernames).values_list("username", flat=True).first()
     if clash:
         raise DemoError(f"用户 {clash} 已存在，演示数据未导入。")
-    joined = _aware(on - dt.timedelta(days=1461), 0)  # before the first demo file was opened
+    # Created on the reference day, with the password set then: an older date would make the
+    # password expired and the account dormant (AU-2, AC-7) at the first login.
+    joined = _aware(on, 0)
     passwords = [password or secrets.token_urlsafe(12) for _ in DEMO_ACCOUNTS]
     hashes = _hash_passwords(passwords)
     users: dict[str, User] = {}
     accounts: list[DemoAccount] = []
     for (role, unit_key), secret in zip(DEMO_ACCOUNTS, passwords, strict=True):
         unit = units[unit_key]
-        user = User.objects.create(
+        user = User(
             username=f"demo_{role}",
             password=hashes[secret],
             id=_uuid(rng),
             full_name=f"演示-{Role(role).label}",
             date_joined=joined,
+            password_changed_at=joined,
         )
+        user._history_date = joined  # type: ignore[attr-defined]
+        user.save()
         admin = users.get(Role.COUNTY_ADMIN)
         grant = RoleGrant(id=_uuid(rng), user=user, role=role, unit=unit, granted_at=joined, granted_by=admin)
         rows_insert(RoleGrant, [grant])
@@ -1075,13 +1127,15 @@ def accounts_create(
 
 
 def assignments_create(rng: random.Random, users: dict[str, User], places: Places, *, on: dt.date) -> None:
-    """Key children of 廉州镇 for the social worker; the first village's children for the cadre."""
+    """Key children of 廉州镇 for the social worker; for the cadre, children of the demo
+    village first, then of the rest of 廉州镇 (a small demo may leave the village empty)."""
     admin = users[Role.COUNTY_ADMIN]
     village = _account_units(places)["village_committee"].region
-    active = Child.objects.filter(status=c.Status.ACTIVE).order_by("file_no")
+    township = Child.objects.filter(status=c.Status.ACTIVE, township__code=SHOWCASE_TOWNSHIP)
+    elsewhere = Case(When(village=village, then=Value(0)), default=Value(1))
     chosen = {
-        Role.SOCIAL_WORKER: active.filter(township__code=SHOWCASE_TOWNSHIP, is_key=True),
-        Role.VISITING_CADRE: active.filter(village=village),
+        Role.SOCIAL_WORKER: township.filter(is_key=True).order_by("file_no"),
+        Role.VISITING_CADRE: township.order_by(elsewhere, "file_no"),
     }
     assigned = _aware(on, 60)
     for role, children in chosen.items():

@@ -49,6 +49,12 @@ def schools_for(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(q, kind__in=[UnitKind.SCHOOL, UnitKind.KINDERGARTEN], active=True)
 
 
+def id_number_field(help_text: str = "") -> forms.CharField:
+    """Longer than 18 so that a number typed or pasted with spaces reaches the parser, which
+    removes them and decides (a browser would cut a pasted number at maxlength)."""
+    return forms.CharField(label="公民身份号码", max_length=24, required=False, help_text=help_text)
+
+
 class KeepSecretsMixin:
     """ID and phone numbers are never sent back to the browser in full (DP-3): on an edit the
     input is empty with the masked value as placeholder, and an empty input keeps the stored
@@ -76,6 +82,7 @@ class KeepSecretsMixin:
 
 class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
     SECRET_FIELDS = ("id_number",)
+    id_number = id_number_field(help_text="填写后自动带出出生日期和性别。无户籍儿童可不填。")
 
     income_sources = forms.MultipleChoiceField(
         label="家庭经济来源", choices=c.Income.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -120,7 +127,6 @@ class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
             "key_manual_reason",
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-        help_texts = {"id_number": "填写后自动带出出生日期和性别。无户籍儿童可不填。"}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -164,6 +170,7 @@ class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
 
 class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
     SECRET_FIELDS = ("id_number", "phone")
+    id_number = id_number_field()
 
     work_province = RegionChoiceField(
         label="务工省份",
@@ -219,6 +226,7 @@ class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
 
 class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
     SECRET_FIELDS = ("id_number", "phone")
+    id_number = id_number_field()
 
     present = forms.BooleanField(label="有受委托监护人", required=False)
 

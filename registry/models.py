@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Role, User
+from core.fields import EncryptedCharField
 from geo.models import Region, Unit
 from registry import choices as c
 
@@ -26,14 +27,14 @@ class Child(models.Model):
     name_initials = models.CharField(max_length=32, editable=False)
     sex = models.CharField("性别", max_length=1, choices=c.Sex.choices)
     ethnicity = models.CharField("民族", max_length=16, choices=c.ETHNICITY_CHOICES, default="汉族")
-    id_number = models.CharField("公民身份号码", max_length=18, blank=True)
+    id_number = EncryptedCharField("公民身份号码", max_length=18, blank=True)
     id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     id_tail = models.CharField(max_length=4, blank=True, editable=False)
     birth_date = models.DateField("出生日期")
     hukou_registered = models.BooleanField("是否登记户口", default=True)
     hukou_rural = models.BooleanField("农业户口（农村户籍）", default=True)
-    hukou_place = models.CharField("户籍所在地", max_length=128, blank=True)
-    current_address = models.CharField("现居住地", max_length=200, blank=True)
+    hukou_place = EncryptedCharField("户籍所在地", max_length=128, blank=True)
+    current_address = EncryptedCharField("现居住地", max_length=200, blank=True)
     health = models.CharField("身体情况", max_length=16, choices=c.Health.choices, default=c.Health.HEALTHY)
     disability_category = models.CharField(
         "残疾类别", max_length=16, choices=c.DisabilityCategory.choices, blank=True
@@ -55,7 +56,7 @@ class Child(models.Model):
     )
     township = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", editable=False)
     county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", editable=False)
-    household_address = models.CharField("家庭住址", max_length=200, blank=True)
+    household_address = EncryptedCharField("家庭住址", max_length=200, blank=True)
     income_sources = models.JSONField("家庭经济来源", default=list, blank=True)
     assistance = models.JSONField("救助帮扶情况", default=list, blank=True)
 
@@ -125,9 +126,9 @@ class Parent(models.Model):
     role = models.CharField("身份", max_length=8, choices=c.ParentRole.choices)
     name = models.CharField("姓名", max_length=32, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
-    id_number = models.CharField("公民身份号码", max_length=18, blank=True)
+    id_number = EncryptedCharField("公民身份号码", max_length=18, blank=True)
     id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     status = models.CharField(
         "当前状态", max_length=16, choices=c.ParentStatus.choices, default=c.ParentStatus.AWAY
@@ -138,7 +139,7 @@ class Parent(models.Model):
     work_city = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="务工城市"
     )
-    work_detail = models.CharField("务工单位或详细地点", max_length=128, blank=True)
+    work_detail = EncryptedCharField("务工单位或详细地点", max_length=128, blank=True)
     away_since = models.DateField("外出时间", null=True, blank=True)
     incapacity_reason = models.CharField(
         "无监护能力原因", max_length=32, choices=c.IncapacityReason.choices, blank=True
@@ -167,12 +168,12 @@ class EntrustedGuardian(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.OneToOneField(Child, on_delete=models.CASCADE, related_name="guardian")
     name = models.CharField("姓名", max_length=32)
-    id_number = models.CharField("公民身份号码", max_length=18, blank=True)
+    id_number = EncryptedCharField("公民身份号码", max_length=18, blank=True)
     id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     relation = models.CharField("与儿童关系", max_length=32, choices=c.GuardianRelation.choices)
-    address = models.CharField("居住地址", max_length=200, blank=True)
+    address = EncryptedCharField("居住地址", max_length=200, blank=True)
     # WBF Art. 22 checklist: True means the condition is confirmed.
     check_adult_full_capacity = models.BooleanField("成年且具有完全民事行为能力", default=False)
     check_able_to_care = models.BooleanField("身体健康，具备照护能力", default=False)

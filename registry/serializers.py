@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from core import idnumber
-from core.api import MaskedIdField, MaskedPhoneField
+from core.api import MaskedIdField, MaskedPhoneField, QuerySerializer
 from core.masking import mask_id, mask_phone
 from geo.models import Region, RegionLevel, Unit
 from geo.serializers import RegionBriefSerializer
@@ -221,7 +221,7 @@ class StaleVersionSerializer(serializers.Serializer[Any]):
 # Query parameters ------------------------------------------------------------------------
 
 
-class LedgerQuerySerializer(serializers.Serializer[Any]):
+class LedgerQuerySerializer(QuerySerializer):
     """The ledger's filters as query parameters (registry.selectors.LedgerFilters)."""
 
     township = serializers.UUIDField(required=False, label="乡镇", help_text="乡镇区划的 UUID。")
@@ -302,7 +302,7 @@ class _NumbersMixin:
 
 def _id_field(help_text: str = "完整号码；读取时得到的遮蔽号码原样提交表示不修改。") -> serializers.CharField:
     return serializers.CharField(
-        required=False, allow_blank=True, max_length=18, label="公民身份号码", help_text=help_text
+        required=False, allow_blank=True, max_length=24, label="公民身份号码", help_text=help_text
     )
 
 

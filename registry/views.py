@@ -6,13 +6,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import AccessAction
-from audit.services import access_log
+from audit.models import EventType
+from audit.permissions import can_read_audit
+from audit.services import access_log, audit_event
 from core.http import AuthenticatedHttpRequest
 from core.masking import mask_text
 from registry import choices as c
@@ -79,9 +81,9 @@ def _log_ledger(request: AuthenticatedHttpRequest, filters: selectors.LedgerFilt
             "term": mask_text(filters.q.strip()),
             "count": count,
         }
-        access_log(request=request, action=AccessAction.SEARCH, object_type="child", detail=detail)
+        access_log(request=request, action=EventType.SEARCH, object_type="child", detail=detail)
     else:
-        access_log(request=request, action=AccessAction.LIST, object_type="child", detail={"count": count})
+        access_log(request=request, action=EventType.LIST, object_type="child", detail={"count": count})
 
 
 def _family(child: Child) -> dict[str, Any]:
@@ -97,13 +99,14 @@ def _family(child: Child) -> dict[str, Any]:
 @login_required
 def child_detail(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
     child = access_child(request.user, child_id)
-    access_log(request=request, action=AccessAction.VIEW, object_type="child", object_id=child.id)
+    access_log(request=request, action=EventType.VIEW, object_type="child", object_id=child.id)
     context = {
         "child": child,
         **_family(child),
         "events": timeline.child_timeline(child),
         "editable": children_editable_by(request.user).filter(pk=child.pk).exists(),
         "can_reveal": can_reveal(request.user),
+        "can_read_child_log": can_read_audit(request.user),
         "key_reason_labels": rules.reason_labels(child.key_reasons),
         "age": rules.age_on(child.birth_date, timezone.localdate()),
         "exit_form": ExitForm(initial={"version": child.version, "exit_date": timezone.localdate()}),
@@ -206,7 +209,9 @@ def child_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     file_forms = _FileForms(request, None)
     if request.method == "POST" and file_forms.is_valid():
         try:
-            child = child_file_open(user=request.user, data=file_forms.file_data())
+            with transaction.atomic():  # no write without its audit row (LG-5)
+                child = child_file_open(user=request.user, data=file_forms.file_data())
+                _log_write(request, EventType.CREATE, child)
         except ValidationError as exc:
             file_forms.add_service_errors(exc)
         else:
@@ -224,22 +229,51 @@ def child_edit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
     context: dict[str, Any] = {"forms": file_forms, "child": child, "version": version}
     if request.method == "POST" and file_forms.is_valid():
         try:
-            child_file_update(
-                user=request.user, child=child, expected_version=version, data=file_forms.file_data()
-            )
+            with transaction.atomic():
+                saved = child_file_update(
+                    user=request.user, child=child, expected_version=version, data=file_forms.file_data()
+                )
+                _log_write(request, EventType.UPDATE, saved)
         except StaleVersionError as exc:
             context.update(
                 stale=True,
                 changes=timeline.changes_since(exc.current, version),
                 current_version=exc.current.version,
             )
+            _log_form_read(request, exc.current, "conflict")
             return render(request, "registry/child_form.html", context, status=409)
         except ValidationError as exc:
             file_forms.add_service_errors(exc)
         else:
             messages.success(request, "档案已保存。")
             return redirect("registry:detail", child_id=child.id)
+    # The form shows the file (masked), so rendering it is a read (LG-1).
+    _log_form_read(request, child, "edit")
     return render(request, "registry/child_form.html", context)
+
+
+def _log_form_read(request: AuthenticatedHttpRequest, child: Child, section: str) -> None:
+    access_log(
+        request=request,
+        action=EventType.VIEW,
+        object_type="child",
+        object_id=child.id,
+        detail={"section": section},
+    )
+
+
+def _log_write(
+    request: AuthenticatedHttpRequest, action: str, child: Child, reason: str = "", **detail: Any
+) -> None:
+    """The audit row of a write, in the write's transaction: if it fails, the write is undone."""
+    audit_event(
+        request=request,
+        action=action,
+        object_type="child",
+        object_id=child.id,
+        reason=reason,
+        detail={"version": child.version, **detail},
+    )
 
 
 @login_required
@@ -249,14 +283,16 @@ def child_exit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
     form = ExitForm(request.POST)
     if form.is_valid():
         try:
-            child_file_exit(
-                user=request.user,
-                child=child,
-                expected_version=form.cleaned_data["version"],
-                reason=form.cleaned_data["exit_reason"],
-                on=form.cleaned_data["exit_date"],
-                note=form.cleaned_data["exit_note"],
-            )
+            with transaction.atomic():
+                saved = child_file_exit(
+                    user=request.user,
+                    child=child,
+                    expected_version=form.cleaned_data["version"],
+                    reason=form.cleaned_data["exit_reason"],
+                    on=form.cleaned_data["exit_date"],
+                    note=form.cleaned_data["exit_note"],
+                )
+                _log_write(request, EventType.UPDATE, saved, change="exit", exit_reason=saved.exit_reason)
         except StaleVersionError:
             messages.error(request, "档案已被他人修改，请刷新后重试。")
         except ValidationError as exc:
@@ -275,12 +311,14 @@ def child_reactivate(request: AuthenticatedHttpRequest, child_id: str) -> HttpRe
     form = ReactivateForm(request.POST)
     if form.is_valid():
         try:
-            child_file_reactivate(
-                user=request.user,
-                child=child,
-                expected_version=form.cleaned_data["version"],
-                reason=form.cleaned_data["reason"],
-            )
+            with transaction.atomic():
+                saved = child_file_reactivate(
+                    user=request.user,
+                    child=child,
+                    expected_version=form.cleaned_data["version"],
+                    reason=form.cleaned_data["reason"],
+                )
+                _log_write(request, EventType.UPDATE, saved, form.cleaned_data["reason"], change="reactivate")
         except StaleVersionError:
             messages.error(request, "档案已被他人修改，请刷新后重试。")
         except ValidationError as exc:
@@ -330,10 +368,11 @@ def child_reveal(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespon
     field = form.cleaned_data["field"]
     access_log(
         request=request,
-        action=AccessAction.REVEAL,
+        action=EventType.REVEAL,
         object_type="child",
         object_id=child.id,
         detail={"field": field, "reason": form.cleaned_data["reason"]},
+        reason=form.cleaned_data["reason"],
     )
     value = _reveal_value(child, field)
     return render(

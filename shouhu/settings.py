@@ -5,8 +5,10 @@ SHOUHU_INDEX_KEY_FILE), the key of the blind indexes for ID and phone numbers. `
 creates both under var/ on first run.
 """
 
+import datetime as dt
 from pathlib import Path
 
+from core.crypto import check_data_keys as _check_data_keys
 from shouhu.db import database_from_url
 from shouhu.env import envbool, envint, envlist, envstr
 
@@ -30,6 +32,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "template_partials",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "core",
@@ -37,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "registry",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -47,10 +53,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.PrivacyHeadersMiddleware",
+    # Request ID, denied-access rows and the fail-closed 503 (audit; inside the privacy headers).
+    "audit.middleware.AuditMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shouhu.urls"
@@ -86,14 +97,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# AU-2: length, composition, common and context words, history (accounts/validators.py).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {"NAME": "accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.ContextWordsValidator"},
+    {"NAME": "accounts.validators.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -152,6 +166,17 @@ TASKS = {
     }
 }
 
+# Jobs and durability (issue 3, RE-3…RE-7; docs/operations.md).
+# A running job whose worker has not finished within its lease is requeued by
+# `manage.py requeue_stale_jobs`; a live transactional job keeps its row lock and is never
+# taken over, so the lease only bounds how long a dead worker's job waits.
+SHOUHU_JOB_LEASE_SECONDS = envint("SHOUHU_JOB_LEASE_SECONDS", 300)
+# Start-up refuses PostgreSQL with fsync, full_page_writes or synchronous_commit off (RE-5);
+# 1 turns the refusal into a warning, for throw-away benchmark clusters only.
+SHOUHU_ALLOW_UNSAFE_DURABILITY = envbool("SHOUHU_ALLOW_UNSAFE_DURABILITY", False)
+# Where `manage.py backup` writes when no --output is given (mode 700; the files hold personal data).
+SHOUHU_BACKUP_DIR = Path(envstr("SHOUHU_BACKUP_DIR", str(VAR_DIR / "backups")))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -167,3 +192,63 @@ SHOUHU_COUNTY_CODE = envstr("SHOUHU_COUNTY_CODE", "450521")
 SHOUHU_LEFT_BEHIND_AGE = 16
 SHOUHU_LEDGER_PAGE_SIZE = envint("SHOUHU_LEDGER_PAGE_SIZE", 50)
 SHOUHU_DEMO = envbool("SHOUHU_DEMO", False)
+
+# --- Audit (SECURITY.md LG-1…LG-6, AC-8, OP-2; docs/security.md "审计") ------------------------
+# Audit rows are kept at least 185 days (a system check refuses less); purge_audit removes older ones.
+SHOUHU_AUDIT_RETENTION_DAYS = envint("SHOUHU_AUDIT_RETENTION_DAYS", 185)
+# Break-the-glass: how long an emergency read-only grant lasts.
+SHOUHU_EMERGENCY_ACCESS_MINUTES = envint("SHOUHU_EMERGENCY_ACCESS_MINUTES", 60)
+# Alarms: this many denials of one user within the window; an export above this many rows.
+SHOUHU_ALERT_DENIALS = envint("SHOUHU_ALERT_DENIALS", 20)
+SHOUHU_ALERT_DENIAL_WINDOW_MINUTES = envint("SHOUHU_ALERT_DENIAL_WINDOW_MINUTES", 10)
+SHOUHU_ALERT_EXPORT_ROWS = envint("SHOUHU_ALERT_EXPORT_ROWS", 1000)
+
+# --- Accounts and sessions (SECURITY.md AU-1…AU-5, SE-1…SE-3, DP-6, AC-6, AC-7) ----------------
+# Axes first: it refuses locked-out logins before any password is checked (AU-3).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.AccountBackend"]
+# Sessions live in accounts.UserSession (a user column for ending a user's sessions).
+SESSION_ENGINE = "accounts.sessions"
+if SESSION_COOKIE_SECURE:  # SE-3: __Host- cookies need Secure, Path=/ and no Domain
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SHOUHU_SESSION_ABSOLUTE_HOURS = envint("SHOUHU_SESSION_ABSOLUTE_HOURS", 8)
+# One session per user for the MFA roles always; for everyone when this is on (SE-2).
+SHOUHU_SINGLE_SESSION_FOR_ALL = envbool("SHOUHU_SINGLE_SESSION_FOR_ALL", False)
+SHOUHU_PASSWORD_MAX_AGE_DAYS = envint("SHOUHU_PASSWORD_MAX_AGE_DAYS", 90)
+SHOUHU_DORMANT_DAYS = envint("SHOUHU_DORMANT_DAYS", 90)
+# AU-3: 5 failures within 15 minutes lock the account name, and separately the client IP,
+# for 15 minutes. The IP is REMOTE_ADDR only: X-Forwarded-For is not trusted (AC-9). The
+# locked answer is the login page with the usual error (accounts.views.login_locked).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.views.lockout_username"  # stored as a keyed hash
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked"
+AXES_ENABLE_ADMIN = False
+# AU-4: TOTP (RFC 6238) through django-otp.
+OTP_TOTP_ISSUER = "守护"
+# AU-5: credentials only over TLS. HSTS (when SHOUHU_HSTS_SECONDS is set) covers subdomains;
+# preloading commits the whole registrable domain, which a county site under gov.cn cannot
+# decide, so it is off and its check.W021 silenced unless the deployment turns it on.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SHOUHU_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SHOUHU_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Uploads and exports (FI-1..FI-4): every upload goes through core.uploads.guard_upload and every
+# export through core.exports.export_rows. Both directories lie outside the web root (no
+# MEDIA_URL; whitenoise serves STATIC_ROOT only).
+SHOUHU_UPLOAD_DIR = Path(envstr("SHOUHU_UPLOAD_DIR", str(VAR_DIR / "uploads")))
+SHOUHU_EXPORT_DIR = Path(envstr("SHOUHU_EXPORT_DIR", str(VAR_DIR / "exports")))
+SHOUHU_UPLOAD_MAX_BYTES = envint("SHOUHU_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+SHOUHU_UPLOAD_MAX_UNPACKED_BYTES = envint("SHOUHU_UPLOAD_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+SHOUHU_UPLOAD_MAX_ENTRIES = envint("SHOUHU_UPLOAD_MAX_ENTRIES", 1000)
+SHOUHU_IMPORT_MAX_ROWS = envint("SHOUHU_IMPORT_MAX_ROWS", 50_000)
+
+# --- Data protection (SECURITY.md DP-1, DP-2; docs/security.md "静态数据加密 (DP)") ---------------
+# Keys of the encrypted columns (core/crypto.py): `id:base64key` entries separated by commas or
+# newlines, the first one active for new writes, all of them readable. Kept outside the database,
+# like the index key; start-up fails when they are missing or malformed.
+SHOUHU_DATA_KEYS = envstr("SHOUHU_DATA_KEYS")
+SHOUHU_DATA_CIPHER = envstr("SHOUHU_DATA_CIPHER", "aes-256-gcm")  # or "sm4-gcm" (国密)
+_check_data_keys(SHOUHU_DATA_KEYS, SHOUHU_DATA_CIPHER)

@@ -8,6 +8,8 @@ import os
 
 os.environ.setdefault("SHOUHU_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SHOUHU_INDEX_KEY", "test-index-key-not-for-production")
+# A fixed data key (32 bytes, base64) so encrypted test rows read back on every run.
+os.environ.setdefault("SHOUHU_DATA_KEYS", "test:dGVzdC1kYXRhLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=")
 os.environ.setdefault("DATABASE_URL", "sqlite:///var/test.sqlite3")
 os.environ.setdefault("SHOUHU_SECURE_COOKIES", "0")
 

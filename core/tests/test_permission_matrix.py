@@ -30,13 +30,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import User
-from audit.models import AccessAction, AccessLog
+from accounts import services as account_services
+from accounts.models import RoleGrant, SecurityPolicy, User, UserSession
+from audit.models import AuditEvent, EmergencyAccess, EventType
 from registry import choices as c
 from registry.models import Child, EntrustedGuardian
 from registry.services import child_file_exit
 from registry.tests.helpers import edit_post, file_post
-from testing.world import World, build_world
+from testing.world import PASSWORD, World, build_world
 
 ANONYMOUS = "anonymous"
 PERSONAS = [*World.VISIBLE, ANONYMOUS]
@@ -49,6 +50,14 @@ MISSING_ID = uuid.UUID("6f0d5c1e-9b7a-4c1e-8d2f-000000000404")
 WRITERS = frozenset(World.WRITABLE)
 REVEALERS = frozenset({"county_admin", "township_supervisor", "village_worker", "police"})
 ADMINS = frozenset({"county_admin"})
+# The audit trail (LG-6, AC-6): the auditor and county admins read it; alerts (OP-2) also go to
+# the security admin and township supervisors; region roles may ask for break-the-glass (AC-8).
+AUDIT_READERS = frozenset({"county_admin", "auditor"})
+ALERT_READERS = frozenset({"security_admin", "auditor", "county_admin", "township_supervisor"})
+EMERGENCY_ROLES = frozenset({"county_admin", "county_officer", "township_supervisor", "village_worker"})
+# 三员分立 (AC-6): accounts are the system admin's, the security policy the security admin's.
+SYSTEM_ADMINS = frozenset({"system_admin"})
+SECURITY_ADMINS = frozenset({"security_admin"})
 
 # Routes anyone may reach without login (AC-1 allowlist). Static files are allowed by prefix.
 PUBLIC_ROUTES = frozenset({"accounts:login"})
@@ -133,6 +142,40 @@ def admin_gate(persona: str, obj: str | None) -> str | int:
     return "ok" if persona in ADMINS else 403
 
 
+def system_admin_gate(persona: str, obj: str | None) -> str | int:
+    """The role gate comes first: everyone else gets 403 for any account id, missing or not;
+    the system admin gets 404 for a missing account."""
+    if persona not in SYSTEM_ADMINS:
+        return 403
+    return 404 if obj == MISSING else "ok"
+
+
+def security_admin_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in SECURITY_ADMINS else 403
+
+
+def audit_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in AUDIT_READERS else 403
+
+
+def alert_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in ALERT_READERS else 403
+
+
+def emergency_gate(persona: str, obj: str | None) -> str | int:
+    return "ok" if persona in EMERGENCY_ROLES else 403
+
+
+def child_log(persona: str, obj: str | None) -> str | int:
+    """Role gate first (403); the auditor may ask about any file, a county admin about files
+    in scope (404 outside, like a missing one)."""
+    if persona not in AUDIT_READERS:
+        return 403
+    if persona == "auditor":
+        return 404 if obj == MISSING else "ok"
+    return visible(persona, obj)
+
+
 def visible(persona: str, obj: str | None) -> str | int:
     return "ok" if obj in World.VISIBLE[persona] else 404
 
@@ -175,7 +218,7 @@ class Op:
 
 @dataclass(frozen=True)
 class Route:
-    sample: str | None  # None, "child", "region" or "unit": what goes into the URL's uuid
+    sample: str | None  # None, "child", "region", "unit" or "user": what goes into the URL's uuid
     ops: tuple[Op, ...]
     api: bool = False
     note: str = ""
@@ -200,7 +243,7 @@ def _child_count(ctx: Ctx) -> Hashable:
 
 
 def _reveal_count(ctx: Ctx) -> Hashable:
-    return AccessLog.objects.filter(action=AccessAction.REVEAL).count()
+    return AuditEvent.objects.filter(action=EventType.REVEAL).count()
 
 
 def _target_or_a1(ctx: Ctx) -> Child:
@@ -304,6 +347,115 @@ def _full_id(ctx: Ctx) -> str:
     return ctx.child.id_number if ctx.child else ""
 
 
+def _file_no(ctx: Ctx) -> str:
+    return ctx.child.file_no if ctx.child else ""
+
+
+def _emergency_data(ctx: Ctx) -> dict[str, Any]:
+    """A file outside every persona's scope (another county), with a typed reason."""
+    other = Child.objects.get(pk=ctx.world.children["other"].pk)
+    return {"file_no": other.file_no, "reason": "矩阵测试：外县转来的紧急个案，需核对监护情况"}
+
+
+def _emergency_grants(ctx: Ctx) -> Hashable:
+    return EmergencyAccess.objects.count()
+
+
+# Account routes act on this persona's account (the "user" sample).
+ACCOUNT = "village_worker"
+NEW_PASSWORD = "Neu-Kennwort-2468"
+
+
+def _account(ctx: Ctx) -> User:
+    return User.objects.get(pk=ctx.world.users[ACCOUNT].pk)
+
+
+def _account_name(ctx: Ctx) -> str:
+    return ACCOUNT
+
+
+def _grants(ctx: Ctx) -> Hashable:
+    return tuple(sorted(RoleGrant.objects.filter(user=_account(ctx)).values_list("role", "active")))
+
+
+def _is_active(ctx: Ctx) -> Hashable:
+    return _account(ctx).is_active
+
+
+def _account_password(ctx: Ctx) -> Hashable:
+    return _account(ctx).password
+
+
+def _account_sessions(ctx: Ctx) -> Hashable:
+    # Whether any is left: the acting persona may be the account itself and add its own.
+    return UserSession.objects.filter(user=_account(ctx)).exists()
+
+
+def _own_password(ctx: Ctx) -> Hashable:
+    user = ctx.world.users.get(ctx.persona)
+    return User.objects.get(pk=user.pk).password if user else None
+
+
+def _user_count(ctx: Ctx) -> Hashable:
+    return User.objects.count()
+
+
+def _policy(ctx: Ctx) -> Hashable:
+    policy = SecurityPolicy.objects.filter(pk=1).first()
+    return (policy.password_max_age_days, policy.session_idle_minutes) if policy else None
+
+
+def _grant_data(ctx: Ctx) -> dict[str, Any]:
+    return {"role": "school_staff", "unit": ctx.world.school.pk, "region": ""}
+
+
+def _revoke_data(ctx: Ctx) -> dict[str, Any]:
+    return {"grant": RoleGrant.objects.get(user=_account(ctx), role="village_worker").pk}
+
+
+def _disable_data(ctx: Ctx) -> dict[str, Any]:
+    return {"reason": "矩阵测试：停用"}
+
+
+def _disable_first(ctx: Ctx) -> None:
+    if ctx.persona != ACCOUNT:  # a disabled persona could not even ask
+        account_services.user_disable(by=None, user=_account(ctx), reason="矩阵测试")
+
+
+def _open_session(ctx: Ctx) -> None:
+    Client().force_login(_account(ctx))
+
+
+def _create_user_data(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "username": "matrix_new",
+        "full_name": "矩阵新用户",
+        "role": "school_staff",
+        "unit": ctx.world.school.pk,
+    }
+
+
+def _search_data(ctx: Ctx) -> dict[str, Any]:
+    return {"q": ACCOUNT}
+
+
+def _policy_data(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "password_max_age_days": 60,
+        "session_idle_minutes": 10,
+        "session_absolute_hours": 8,
+        "dormant_days": 90,
+    }
+
+
+def _password_data(ctx: Ctx) -> dict[str, Any]:
+    return {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+
+
+def _token_data(ctx: Ctx) -> dict[str, Any]:
+    return {"token": "000000"}
+
+
 ROUTES: dict[str, Route] = {
     # Pages
     "home": Route(None, (GET(),)),
@@ -333,7 +485,19 @@ ROUTES: dict[str, Route] = {
     "registry:reveal": Route(
         "child", (Op("POST", 200, reveal, _reveal_data, effect=_reveal_count, shows=_full_id),)
     ),
-    "audit:access_log": Route(None, (GET(admin_gate),)),
+    "audit:access_log": Route(None, (GET(audit_gate),)),
+    "audit:child_log": Route("child", (GET(child_log, shows=_file_no),)),
+    "audit:alerts": Route(None, (GET(alert_gate),)),
+    "audit:report": Route(None, (GET(audit_gate),)),
+    "audit:report_download": Route(None, (GET(audit_gate),)),
+    "audit:emergency": Route(
+        None,
+        (
+            GET(emergency_gate),
+            Op("POST", 302, emergency_gate, _emergency_data, effect=_emergency_grants),
+        ),
+        note="break-the-glass on a file outside every scope: a grant, then the file page",
+    ),
     # API
     "api:schema": Route(None, (GET(),), api=True),
     "api:region-list": Route(None, (GET(),), api=True, note="public facts, still behind login"),
@@ -363,6 +527,66 @@ ROUTES: dict[str, Route] = {
         (GET(visible, shows=_guardian),),
         api=True,
         note="the shared world gives every child a guardian",
+    ),
+    # Accounts: the user's own sign-in steps and account (AU-1, AU-2, AU-4)
+    "accounts:otp_verify": Route(
+        None,
+        (GET(ok=302), Op("POST", 302, login_only, _token_data)),
+        note="signed-in personas are verified or need no code: always on to the next page",
+    ),
+    "accounts:otp_enrol": Route(
+        None,
+        (GET(), Op("POST", 200, login_only, _token_data)),
+        note="personas with an authenticator see it is bound; the others get the form (a wrong code)",
+    ),
+    "accounts:password_change": Route(
+        None, (GET(), Op("POST", 302, login_only, _password_data, effect=_own_password))
+    ),
+    "accounts:security": Route(None, (GET(),)),
+    # Accounts: 三员分立 (AC-6)
+    "accounts:policy": Route(
+        None,
+        (
+            GET(security_admin_gate),
+            Op("POST", 302, security_admin_gate, _policy_data, effect=_policy),
+        ),
+    ),
+    "accounts:manage_users": Route(
+        None,
+        (
+            GET(system_admin_gate, shows=_account_name),
+            Op("POST", 200, system_admin_gate, _search_data, shows=_account_name),
+        ),
+        note="search terms by POST only",
+    ),
+    "accounts:manage_user_create": Route(
+        None,
+        (
+            GET(system_admin_gate),
+            Op("POST", 200, system_admin_gate, _create_user_data, effect=_user_count),
+        ),
+        note="answers 200 with the one-time password",
+    ),
+    "accounts:manage_user": Route("user", (GET(system_admin_gate, shows=_account_name),)),
+    "accounts:manage_grant": Route(
+        "user", (Op("POST", 302, system_admin_gate, _grant_data, effect=_grants),)
+    ),
+    "accounts:manage_revoke": Route(
+        "user", (Op("POST", 302, system_admin_gate, _revoke_data, effect=_grants),)
+    ),
+    "accounts:manage_disable": Route(
+        "user", (Op("POST", 302, system_admin_gate, _disable_data, effect=_is_active),)
+    ),
+    "accounts:manage_enable": Route(
+        "user", (Op("POST", 302, system_admin_gate, setup=_disable_first, effect=_is_active),)
+    ),
+    "accounts:manage_sessions_end": Route(
+        "user", (Op("POST", 302, system_admin_gate, setup=_open_session, effect=_account_sessions),)
+    ),
+    "accounts:manage_password_reset": Route(
+        "user",
+        (Op("POST", 200, system_admin_gate, effect=_account_password),),
+        note="answers 200 with the one-time password",
     ),
 }
 
@@ -402,6 +626,8 @@ def sample_url(name: str, route: Route, world: World, obj: str | None) -> str:
         value = world.children[obj or ""].pk
     elif route.sample == "region":
         value = world.village_a1.pk
+    elif route.sample == "user":
+        value = world.users[ACCOUNT].pk
     else:
         value = world.school.pk
     assert len(walked.kwargs) == 1, f"{name}: sample_url knows one uuid kwarg, got {walked.kwargs}"

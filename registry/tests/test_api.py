@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from audit.models import AccessAction, AccessLog
+from audit.models import AuditEvent, EventType
 from core import idnumber
 from core.masking import mask_id, mask_phone
 from geo.models import Region, Unit, UnitKind
@@ -94,7 +94,7 @@ def test_it_requires_login(world: World, client: Client) -> None:
         assert client.get(url).status_code in (401, 403), url
     assert send(client, "post", LIST, new_file(world)).status_code in (401, 403)
     assert not Child.objects.filter(name="陈小明").exists()
-    assert not AccessLog.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_it_answers_a_non_uuid_as_not_found(world: World, login: Any) -> None:
@@ -139,7 +139,7 @@ def test_it_logs_every_detail_read(world: World, login: Any) -> None:
     client = login("village_worker")
     for url in (detail(child), f"{detail(child)}parents/", f"{detail(child)}guardian/"):
         client.get(url)
-    rows = AccessLog.objects.filter(action=AccessAction.API_READ, object_id=str(child.pk))
+    rows = AuditEvent.objects.filter(action=EventType.API_READ, object_id=str(child.pk))
     assert rows.count() == 3
     assert {row.username for row in rows} == {"village_worker"}
     assert {row.object_type for row in rows} == {"child"}
@@ -147,8 +147,8 @@ def test_it_logs_every_detail_read(world: World, login: Any) -> None:
 
 def test_it_logs_a_list_as_one_row(world: World, login: Any) -> None:
     login("township_supervisor").get(LIST, {"village": str(world.village_a1.pk)})
-    row = AccessLog.objects.get()
-    assert row.action == AccessAction.LIST
+    row = AuditEvent.objects.get()
+    assert row.action == EventType.LIST
     assert row.detail["count"] == 1
     assert row.detail["filters"]["village"] == str(world.village_a1.pk)
 
@@ -159,8 +159,8 @@ def test_it_logs_a_list_as_one_row(world: World, login: Any) -> None:
 )
 def test_it_logs_searches_without_the_term(world: World, login: Any, term: str, kind: str) -> None:
     login("county_admin").get(LIST, {"q": term})
-    row = AccessLog.objects.get()
-    assert row.action == AccessAction.SEARCH
+    row = AuditEvent.objects.get()
+    assert row.action == EventType.SEARCH
     assert row.detail["kind"] == kind
     assert isinstance(row.detail["count"], int)
     assert term not in json.dumps(row.detail, ensure_ascii=False)
@@ -213,7 +213,7 @@ def test_it_lists_in_a_constant_number_of_queries(world: World, login: Any) -> N
     with CaptureQueriesContext(connection) as many:
         response = client.get(LIST)
     assert len(response.json()["results"]) == 13
-    assert len(many) == len(few) <= 10
+    assert len(many) == len(few) <= 12  # + audit chain head (and lock on PostgreSQL)
 
 
 # Create --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.test import Client
 
-from audit.models import AccessLog
+from audit.models import AuditEvent
 from testing.world import World
 
 
@@ -14,7 +14,7 @@ def test_it_masks_by_default_and_reveals_with_a_logged_reason(world: World, logi
     response = client.post(f"/children/{child.id}/reveal/", {"field": "child_id", "reason": "核对户籍"})
     assert response.status_code == 200
     assert child.id_number in response.content.decode()
-    entry = AccessLog.objects.filter(action="reveal").get()
+    entry = AuditEvent.objects.filter(action="reveal").get()
     assert entry.user == world.users["village_worker"] and entry.object_id == str(child.id)
     assert entry.detail == {"field": "child_id", "reason": "核对户籍"}
     assert child.id_number not in str(entry.detail)
@@ -33,7 +33,7 @@ def test_it_requires_a_reason(world: World, login) -> None:
     response = client.post(f"/children/{child.id}/reveal/", {"field": "child_id", "reason": ""})
     assert response.status_code == 400
     assert child.id_number not in response.content.decode()
-    assert not AccessLog.objects.filter(action="reveal").exists()
+    assert not AuditEvent.objects.filter(action="reveal").exists()
 
 
 def test_it_denies_roles_without_reveal_permission(world: World, login) -> None:
@@ -49,4 +49,4 @@ def test_it_answers_404_outside_scope(world: World, login) -> None:
     other = world.children["a2"]
     response = client.post(f"/children/{other.id}/reveal/", {"field": "child_id", "reason": "核对"})
     assert response.status_code == 404
-    assert not AccessLog.objects.filter(action="reveal").exists()
+    assert not AuditEvent.objects.filter(action="reveal").exists()

@@ -1,11 +1,13 @@
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from core.models import demo_loaded
+from registry.choices import CareType
 from registry.demo import DemoError, DemoSummary, demo_seed
 
 
@@ -41,14 +43,24 @@ class Command(BaseCommand):
                 on=on,
                 password=options["password"],
                 history=not options["no_history"],
-                progress=self._progress if options["verbosity"] > 1 else None,
+                progress=self._progress(options["children"]) if options["verbosity"] > 1 else None,
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary, time.perf_counter() - started)
 
-    def _progress(self, children: int) -> None:
-        self.stdout.write(f"  已生成 {children} 份档案")
+    def _progress(self, total: int) -> Callable[[int], None]:
+        """A progress callback that writes a line about every tenth of the way."""
+        step = max(total // 10, 1)
+        started = time.perf_counter()
+        next_line = [step]
+
+        def report(children: int) -> None:
+            if children >= next_line[0] or children == total:
+                next_line[0] = (children // step + 1) * step
+                self.stdout.write(f"  已生成 {children} 份档案（{time.perf_counter() - started:.0f} 秒）")
+
+        return report
 
     def _report(self, summary: DemoSummary, seconds: float) -> None:
         self.stdout.write(
@@ -57,6 +69,12 @@ class Command(BaseCommand):
             f"父母 {summary.parents} 条，"
             f"受委托监护人 {summary.guardians} 条。"
         )
+        labels = dict(CareType.choices)
+        shares = "，".join(
+            f"{labels[care]} {100 * count / summary.children:.1f}%"
+            for care, count in summary.care.most_common()
+        )
+        self.stdout.write(f"监护类型：{shares}。")
         rows = [("用户名", "角色", "单位", "密码")]
         rows += [(a.username, a.role, a.unit, a.password) for a in summary.accounts]
         widths = [max(_width(row[i]) for row in rows) for i in range(4)]
