@@ -55,6 +55,11 @@ def id_number_field(help_text: str = "") -> forms.CharField:
     return forms.CharField(label="公民身份号码", max_length=24, required=False, help_text=help_text)
 
 
+def phone_field() -> forms.CharField:
+    """Room for spaces and dashes typed into a number; the validator removes them and decides."""
+    return forms.CharField(label="联系电话", max_length=32, required=False)
+
+
 class KeepSecretsMixin:
     """ID and phone numbers are never sent back to the browser in full (DP-3): on an edit the
     input is empty with the masked value as placeholder, and an empty input keeps the stored
@@ -171,6 +176,7 @@ class ChildForm(KeepSecretsMixin, forms.ModelForm[Child]):
 class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
     SECRET_FIELDS = ("id_number", "phone")
     id_number = id_number_field()
+    phone = phone_field()
 
     work_province = RegionChoiceField(
         label="务工省份",
@@ -227,6 +233,7 @@ class ParentForm(KeepSecretsMixin, forms.ModelForm[Parent]):
 class GuardianForm(KeepSecretsMixin, forms.ModelForm[EntrustedGuardian]):
     SECRET_FIELDS = ("id_number", "phone")
     id_number = id_number_field()
+    phone = phone_field()
 
     present = forms.BooleanField(label="有受委托监护人", required=False)
 

@@ -310,7 +310,7 @@ def _phone_field() -> serializers.CharField:
     return serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=20,
+        max_length=32,  # spaces and dashes typed into a number are removed by the validator
         label="联系电话",
         help_text="11 位手机号码或带区号的固定电话；读取时得到的遮蔽号码原样提交表示不修改。",
     )
