@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import events, selectors, services
 from accounts.forms import DisableForm, GrantForm, PolicyForm, RevokeForm, UserCreateForm, UserSearchForm
@@ -112,6 +113,7 @@ def manage_user(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse
         "account": user,
         "grants": user.grants.select_related("unit", "region").order_by("-active", "role"),
         "sessions": selectors.user_sessions(user).count(),
+        "has_device": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "is_self": user.pk == request.user.pk,
         "grant_form": GrantForm(by=request.user),
         "disable_form": DisableForm(),
@@ -195,6 +197,17 @@ def manage_sessions_end(request: AuthenticatedHttpRequest, user_id: str) -> Http
     count = services.sessions_end(user=user)
     events.record(request, "sessions_end", events.SUCCESS, object_id=user.pk, count=count)
     messages.success(request, f"已结束 {count} 个登录会话。")
+    return _detail(user)
+
+
+@login_required
+@require_POST
+@role_required(Role.SYSTEM_ADMIN)
+def manage_otp_reset(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponseBase:
+    user = _target(request, user_id, "mfa_reset")
+    count = services.totp_reset(by=request.user, user=user)
+    events.record(request, "mfa_reset", events.SUCCESS, object_id=user.pk, devices=count)
+    messages.success(request, "已解除动态验证码绑定，其登录会话已全部结束；下次登录时重新绑定。")
     return _detail(user)
 
 

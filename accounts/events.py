@@ -26,6 +26,7 @@ _TYPES = {
     "logout": "logout",
     "login_mfa": "login",
     "mfa_enrol": "account",
+    "mfa_reset": "account",
     "password_change": "account",
     "password_reset": "account",
     "user_create": "account",

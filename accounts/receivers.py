@@ -8,6 +8,7 @@ update, so that a login does not add a row to the user's history.
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,7 +21,8 @@ def on_user_logged_in(sender: Any, request: HttpRequest | None, user: User, **kw
     if request is None or not hasattr(request, "session"):
         return
     services.session_start(session=request.session, user=user)
-    # Without a second factor the password step is the whole login; with one, the code
-    # step ends the other sessions (so a stolen password alone cannot end them).
-    if selectors.single_session(user) and not selectors.mfa_required(user):
+    # Privileged users (MFA roles) keep one session: the code step ends the others, so a
+    # stolen password alone cannot. For everyone else, when one session is the rule for
+    # all, the password step is the whole login and ends them here.
+    if settings.SHOUHU_SINGLE_SESSION_FOR_ALL and not selectors.mfa_required(user):
         services.sessions_end(user=user, keep=request.session.session_key)

@@ -276,6 +276,16 @@ def user_disable(*, by: User | None, user: User, reason: str) -> None:
 
 
 @transaction.atomic
+def totp_reset(*, by: User, user: User) -> int:
+    """A lost or changed phone: remove the user's authenticators and end their sessions; at
+    the next login an MFA role must bind a new one."""
+    _refuse_self(by, user)
+    deleted: int = TOTPDevice.objects.filter(user=user).delete()[0]
+    sessions_end(user=user)
+    return deleted
+
+
+@transaction.atomic
 def user_enable(*, by: User, user: User) -> None:
     _refuse_self(by, user)
     user.is_active = True

@@ -19,6 +19,7 @@ urlpatterns = [
     path("manage/<uuid:user_id>/disable/", admin_views.manage_disable, name="manage_disable"),
     path("manage/<uuid:user_id>/enable/", admin_views.manage_enable, name="manage_enable"),
     path("manage/<uuid:user_id>/sessions/end/", admin_views.manage_sessions_end, name="manage_sessions_end"),
+    path("manage/<uuid:user_id>/otp/reset/", admin_views.manage_otp_reset, name="manage_otp_reset"),
     path(
         "manage/<uuid:user_id>/password/reset/",
         admin_views.manage_password_reset,

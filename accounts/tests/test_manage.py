@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, RoleGrant, User, UserSession
 from accounts.tests.helpers import full_login, password_step
@@ -255,3 +256,26 @@ def test_it_shows_an_account_with_its_grants(world: World, admin: Client) -> Non
     body = response.content.decode()
     assert "公安民警" in body and "廉州派出所" in body
     assert admin.get("/accounts/manage/6f0d5c1e-9b7a-4c1e-8d2f-000000000404/").status_code == 404
+
+
+def test_it_resets_a_lost_authenticator(world: World, admin: Client) -> None:
+    target = world.users["police"]
+    phone = Client()
+    device = full_login(phone, target)
+    assert device is not None
+    page = admin.get(f"/accounts/manage/{target.pk}/").content.decode()
+    assert "已绑定" in page and "解除动态验证码绑定" in page
+    assert admin.post(f"/accounts/manage/{target.pk}/otp/reset/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=target).exists()
+    assert phone.get("/children/")["Location"].startswith("/accounts/login/")
+    fresh = Client()
+    password_step(fresh, "police")
+    assert fresh.get("/children/")["Location"].startswith("/accounts/otp/enrol/")
+    assert ("account", "success", "mfa_reset") in _audit_rows()
+
+
+def test_it_refuses_to_reset_ones_own_authenticator(world: World, admin: Client) -> None:
+    me = world.users["system_admin"]
+    TOTPDevice.objects.create(user=me, name="我的", confirmed=True)
+    assert admin.post(f"/accounts/manage/{me.pk}/otp/reset/").status_code == 403
+    assert TOTPDevice.objects.filter(user=me).exists()

@@ -29,6 +29,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import RoleGrant, SecurityPolicy, User, UserSession
@@ -426,6 +427,14 @@ def _open_session(ctx: Ctx) -> None:
     Client().force_login(_account(ctx))
 
 
+def _bind_authenticator(ctx: Ctx) -> None:
+    TOTPDevice.objects.get_or_create(user=_account(ctx), name="矩阵验证器", defaults={"confirmed": True})
+
+
+def _devices(ctx: Ctx) -> Hashable:
+    return TOTPDevice.objects.filter(user=_account(ctx)).exists()
+
+
 def _create_user_data(ctx: Ctx) -> dict[str, Any]:
     return {
         "username": "matrix_new",
@@ -582,6 +591,9 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:manage_sessions_end": Route(
         "user", (Op("POST", 302, system_admin_gate, setup=_open_session, effect=_account_sessions),)
+    ),
+    "accounts:manage_otp_reset": Route(
+        "user", (Op("POST", 302, system_admin_gate, setup=_bind_authenticator, effect=_devices),)
     ),
     "accounts:manage_password_reset": Route(
         "user",
