@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -66,6 +67,7 @@ def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
         children.select_related("village", "township"),
         after=params.get("after", ""),
         before=params.get("before", ""),
+        size=settings.SHOUHU_LEDGER_PAGE_SIZE,
     )
     _log_ledger(request, filters, len(page.rows))
     carried = [(k, v) for k, v in params.items() if k not in {"after", "before", "csrfmiddlewaretoken"} and v]

@@ -191,7 +191,6 @@ LOGGING = {
 SHOUHU_COUNTY_CODE = envstr("SHOUHU_COUNTY_CODE", "450521")
 SHOUHU_LEFT_BEHIND_AGE = 16
 SHOUHU_LEDGER_PAGE_SIZE = envint("SHOUHU_LEDGER_PAGE_SIZE", 50)
-SHOUHU_DEMO = envbool("SHOUHU_DEMO", False)
 
 # --- Audit (SECURITY.md LG-1…LG-6, AC-8, OP-2; docs/security.md "审计") ------------------------
 # Audit rows are kept at least 185 days (a system check refuses less); purge_audit removes older ones.
