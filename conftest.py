@@ -56,3 +56,25 @@ def transactional_world(transactional_db: Any) -> World:
     if not Region.objects.exists():
         call_command("load_regions", verbosity=0)
     return build_world()
+
+
+def _reopen_closed_connections() -> None:
+    """A test that breaks the server connection on purpose (fail-closed and durability tests)
+    can leave Django holding a closed PostgreSQL connection that it does not notice outside a
+    request; forget it so the next query connects again instead of failing every later test."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if raw is not None and getattr(raw, "closed", False) and not conn.in_atomic_block:
+            conn.connection = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_connection_per_module() -> None:
+    _reopen_closed_connections()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connection_per_test() -> None:
+    _reopen_closed_connections()
