@@ -278,58 +278,57 @@ def _log_write(
     )
 
 
-@login_required
-@require_POST
-def child_exit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
-    child = access_child(request.user, child_id, for_write=True)
-    form = ExitForm(request.POST)
-    if form.is_valid():
+def _change_status(
+    request: AuthenticatedHttpRequest, child: Child, form: Any, change: Any, success: str
+) -> HttpResponse:
+    """Exit and reactivate: validate, run `change` (service + audit row) in one transaction,
+    and report the outcome on the file page."""
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+    else:
         try:
             with transaction.atomic():
-                saved = child_file_exit(
-                    user=request.user,
-                    child=child,
-                    expected_version=form.cleaned_data["version"],
-                    reason=form.cleaned_data["exit_reason"],
-                    on=form.cleaned_data["exit_date"],
-                    note=form.cleaned_data["exit_note"],
-                )
-                _log_write(request, EventType.UPDATE, saved, change="exit", exit_reason=saved.exit_reason)
+                change(form.cleaned_data)
         except StaleVersionError:
             messages.error(request, "档案已被他人修改，请刷新后重试。")
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
-            messages.success(request, "档案已退出（不会删除，可恢复）。")
-    else:
-        messages.error(request, _first_error(form))
+            messages.success(request, success)
     return redirect("registry:detail", child_id=child.id)
+
+
+@login_required
+@require_POST
+def child_exit(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
+    child = access_child(request.user, child_id, for_write=True)
+
+    def change(data: dict[str, Any]) -> None:
+        saved = child_file_exit(
+            user=request.user,
+            child=child,
+            expected_version=data["version"],
+            reason=data["exit_reason"],
+            on=data["exit_date"],
+            note=data["exit_note"],
+        )
+        _log_write(request, EventType.UPDATE, saved, change="exit", exit_reason=saved.exit_reason)
+
+    return _change_status(request, child, ExitForm(request.POST), change, "档案已退出（不会删除，可恢复）。")
 
 
 @login_required
 @require_POST
 def child_reactivate(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
     child = access_child(request.user, child_id, for_write=True)
-    form = ReactivateForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                saved = child_file_reactivate(
-                    user=request.user,
-                    child=child,
-                    expected_version=form.cleaned_data["version"],
-                    reason=form.cleaned_data["reason"],
-                )
-                _log_write(request, EventType.UPDATE, saved, form.cleaned_data["reason"], change="reactivate")
-        except StaleVersionError:
-            messages.error(request, "档案已被他人修改，请刷新后重试。")
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, "档案已恢复在册。")
-    else:
-        messages.error(request, _first_error(form))
-    return redirect("registry:detail", child_id=child.id)
+
+    def change(data: dict[str, Any]) -> None:
+        saved = child_file_reactivate(
+            user=request.user, child=child, expected_version=data["version"], reason=data["reason"]
+        )
+        _log_write(request, EventType.UPDATE, saved, data["reason"], change="reactivate")
+
+    return _change_status(request, child, ReactivateForm(request.POST), change, "档案已恢复在册。")
 
 
 def _first_error(form: Any) -> str:
