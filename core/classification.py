@@ -58,13 +58,16 @@ _TABLE: dict[str, dict[str, str]] = {
         PERSONAL: "name name_pinyin name_initials sex ethnicity id_tail birth_date hukou_registered "
         "hukou_rural schooling school grade boarding village township county income_sources assistance "
         "care_type guardianship_rating is_left_behind is_in_difficulty is_de_facto_orphan is_key "
-        "key_reasons key_manual key_manual_reason exit_reason exit_date exit_note",
+        "key_reasons key_manual key_manual_reason exit_reason exit_date exit_note "
+        "risk_colour risk_reasons last_visit_on next_visit_due last_parent_contact_on agreement_required "
+        "agreement_valid_until care_computed_at",
         SENSITIVE: "id_number id_index hukou_place current_address household_address health "
         "disability_category disability_grade illness",
     },
     "registry.Parent": {
         INTERNAL: "id child",
-        PERSONAL: "role name birth_date status work_province work_city away_since",
+        PERSONAL: "role name birth_date status work_province work_city away_since unreachable "
+        "unreachable_since",
         SENSITIVE: "id_number id_index phone phone_index work_detail incapacity_reason incapacity_note",
     },
     "registry.EntrustedGuardian": {

@@ -59,6 +59,15 @@ class Rating(models.TextChoices):
     POOR = "poor", "差"
 
 
+class RiskColour(models.TextChoices):
+    """The child's risk colour (issue 4): it sets how often the child is visited."""
+
+    RED = "red", "红色"
+    ORANGE = "orange", "橙色"
+    YELLOW = "yellow", "黄色"
+    GREEN = "green", "绿色"
+
+
 class Status(models.TextChoices):
     ACTIVE = "active", "在册"
     EXITED = "exited", "已退出"

@@ -83,7 +83,37 @@ class Child(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
 
-    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "id_index", "id_tail"])
+    # Care state (issue 4), derived by the care app's services from the file, the visits, the
+    # parent contacts and the agreements; kept here so that "my work" and the ledger are one
+    # indexed query in the access layer's scope. Recomputed, never typed in; not in history
+    # (their causes are).
+    risk_colour = models.CharField(
+        "风险等级", max_length=8, choices=c.RiskColour.choices, blank=True, editable=False
+    )
+    risk_reasons = models.JSONField("风险原因", default=list, blank=True, editable=False)
+    last_visit_on = models.DateField("最近走访日期", null=True, blank=True, editable=False)
+    next_visit_due = models.DateField("下次走访截止日期", null=True, blank=True, editable=False)
+    last_parent_contact_on = models.DateField("最近亲情联系日期", null=True, blank=True, editable=False)
+    agreement_required = models.BooleanField("须签委托监护协议", default=False, editable=False)
+    agreement_valid_until = models.DateField("委托监护协议有效期至", null=True, blank=True, editable=False)
+    care_computed_at = models.DateTimeField("关爱状态计算时间", null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=[
+            "name_pinyin",
+            "name_initials",
+            "id_index",
+            "id_tail",
+            "risk_colour",
+            "risk_reasons",
+            "last_visit_on",
+            "next_visit_due",
+            "last_parent_contact_on",
+            "agreement_required",
+            "agreement_valid_until",
+            "care_computed_at",
+        ]
+    )
 
     class Meta:
         verbose_name = "儿童档案"
@@ -110,6 +140,17 @@ class Child(models.Model):
             models.Index(fields=["id_tail"], name="child_id_tail"),
             models.Index(fields=["id_index"], name="child_id_index"),
             models.Index(fields=["birth_date"], name="child_birth_date"),
+            # "我的工作" (issue 4): overdue and due visits per village and per township.
+            models.Index(
+                fields=["village", "next_visit_due"],
+                name="child_village_visit_due",
+                condition=Q(status="active"),
+            ),
+            models.Index(
+                fields=["township", "next_visit_due"],
+                name="child_township_visit_due",
+                condition=Q(status="active"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,6 +186,9 @@ class Parent(models.Model):
         "无监护能力原因", max_length=32, choices=c.IncapacityReason.choices, blank=True
     )
     incapacity_note = models.CharField("无监护能力说明", max_length=200, blank=True)
+    # 失联 (issue 4): the village cannot reach the parent; raises the child's risk colour.
+    unreachable = models.BooleanField("失联", default=False)
+    unreachable_since = models.DateField("失联日期", null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["id_index", "phone_index"])
 

@@ -223,6 +223,10 @@ class Route:
     ops: tuple[Op, ...]
     api: bool = False
     note: str = ""
+    # For a route on an object that belongs to a child (a visit, an agreement…): given the
+    # World and a child key, the value of the URL's uuid (or a dict of every uuid kwarg), made
+    # on demand inside the case's savepoint. The route is then tested per child, like "child".
+    lookup: Callable[[World, str], Any] | None = None
 
     def targets(self) -> tuple[str | None, ...]:
         if self.sample is None:
@@ -603,6 +607,36 @@ ROUTES: dict[str, Route] = {
 }
 
 
+
+def _app_routes() -> dict[str, Route]:
+    """Rows kept beside each app's own tests: `<app>.tests.matrix_routes.routes(matrix)`, given
+    this module (its Route, Op, GET, policies and helpers), returns that app's rows. The test
+    that lists every route sees them like the rows above."""
+    import importlib
+    import sys
+
+    from django.apps import apps
+
+    found: dict[str, Route] = {}
+    for config in apps.get_app_configs():
+        if "site-packages" in config.path or not config.path.startswith(str(settings.BASE_DIR)):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.matrix_routes")
+        except ModuleNotFoundError as error:
+            if error.name and error.name.startswith(f"{config.name}.tests"):
+                continue
+            raise
+        rows = module.routes(sys.modules[__name__])
+        clash = set(rows) & (set(ROUTES) | set(found))
+        assert not clash, f"{config.name}: matrix rows defined twice: {sorted(clash)}"
+        found.update(rows)
+    return found
+
+
+ROUTES.update(_app_routes())
+
+
 # --- the shared world ------------------------------------------------------------------------
 
 
@@ -634,6 +668,12 @@ def sample_url(name: str, route: Route, world: World, obj: str | None) -> str:
         return reverse(name)
     if obj == MISSING:
         value: Any = MISSING_ID
+        if len(walked.kwargs) > 1:
+            return reverse(name, kwargs=dict.fromkeys(walked.kwargs, MISSING_ID))
+    elif route.lookup is not None:
+        value = route.lookup(world, obj or "")
+        if isinstance(value, dict):
+            return reverse(name, kwargs=value)
     elif route.sample == "child":
         value = world.children[obj or ""].pk
     elif route.sample == "region":
