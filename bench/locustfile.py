@@ -20,7 +20,8 @@ from typing import Any
 from locust import HttpUser, between, task
 from locust.exception import StopUser
 
-ACCOUNTS: list[dict[str, Any]] = json.loads(open(os.environ["SOAK_ACCOUNTS"], encoding="utf-8").read())
+with open(os.environ["SOAK_ACCOUNTS"], encoding="utf-8") as _handle:
+    ACCOUNTS: list[dict[str, Any]] = json.load(_handle)
 _next = 0
 _lock = threading.Lock()
 CHILD_LINK = re.compile(r'href="/children/([0-9a-f-]{36})/"')
@@ -167,7 +168,9 @@ class Worker(HttpUser):
 
     @task(2)
     def ledger_filtered(self) -> None:
-        params = random.choice([{"key": "1"}, {"care_type": "grandparents"}, {"age_band": "6-13", "rating": "good"}])
+        params = random.choice(
+            [{"key": "1"}, {"care_type": "grandparents"}, {"age_band": "6-13", "rating": "good"}]
+        )
         response = self.client.get("/children/", params=params, name="台账筛选")
         self._remember(response.text)
 
@@ -196,7 +199,10 @@ class Worker(HttpUser):
         if page.status_code != 200:
             return
         fields = [(k, v) for k, v in form_fields(page.text) if k]
-        fields = [(k, f"廉州镇压测路{random.randint(1, 999)}号") if k == "current_address" else (k, v) for k, v in fields]
+        fields = [
+            (k, f"廉州镇压测路{random.randint(1, 999)}号") if k == "current_address" else (k, v)
+            for k, v in fields
+        ]
         with self.client.post(
             f"/children/{child}/edit/", fields, name="档案保存", catch_response=True, allow_redirects=False
         ) as answer:
@@ -205,7 +211,9 @@ class Worker(HttpUser):
                 answer.success()
             elif answer.status_code == 200:
                 errors = re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', answer.text, re.S)
-                answer.failure(f"edit form redisplayed with errors: {re.sub(r'<[^>]+>', ' ', ' '.join(errors))[:200]}")
+                answer.failure(
+                    f"edit form redisplayed with errors: {re.sub(r'<[^>]+>', ' ', ' '.join(errors))[:200]}"
+                )
 
     @task(2)
     def api_list(self) -> None:
@@ -214,4 +222,3 @@ class Worker(HttpUser):
             ids = [row["id"] for row in response.json().get("results", [])]
             if ids:
                 self.client.get(f"/api/children/{random.choice(ids)}/", name="API 儿童详情")
-

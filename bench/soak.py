@@ -38,13 +38,20 @@ RESULTS = ROOT / "bench" / "results"
 REPORT = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:soak:begin -->", "<!-- bench:soak:end -->"
 PASSWORD = "soak-Passw0rd-not-a-secret"
-ROLE_MIX = (("village_worker", 0.6), ("township_supervisor", 0.2), ("county_admin", 0.1), ("school_staff", 0.1))
+ROLE_MIX = (
+    ("village_worker", 0.6),
+    ("township_supervisor", 0.2),
+    ("county_admin", 0.1),
+    ("school_staff", 0.1),
+)
 TARGET_P95_MS = 500.0
 TARGET_GROWTH = 0.10  # per hour
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--children", type=int, default=200_000)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--minutes", type=float, default=30)
@@ -52,6 +59,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup-minutes", type=float, default=5, help="memory baseline taken after this")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--keep-alive", type=int, default=10,
+        help="gunicorn keep-alive seconds; above the longest think time, or idle connections are "
+        "closed just as the client reuses them (connection resets that are no fault of the app)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--on", type=dt.date.fromisoformat, default=dt.date.today())
@@ -77,7 +89,7 @@ def make_accounts(users: int) -> list[dict[str, Any]]:
 
     villages = [
         row["village"]
-        for row in Child.objects.values("village").annotate(n=Count("id")).order_by("-n")[: users]
+        for row in Child.objects.values("village").annotate(n=Count("id")).order_by("-n")[:users]
     ]
     townships = list(Region.objects.filter(level=RegionLevel.TOWNSHIP, units__isnull=False).distinct())
     county_unit = Unit.objects.get(kind=UnitKind.CIVIL_AFFAIRS)
@@ -92,7 +104,9 @@ def make_accounts(users: int) -> list[dict[str, Any]]:
         index = counters[role]
         counters[role] += 1
         # Accounts of an earlier run are kept (the audit log refers to them): reset, not remade.
-        user, _ = User.objects.get_or_create(username=f"soak_{role}_{index:03d}", defaults={"full_name": f"压测{number:03d}"})
+        user, _ = User.objects.get_or_create(
+            username=f"soak_{role}_{index:03d}", defaults={"full_name": f"压测{number:03d}"}
+        )
         user.set_password(PASSWORD)
         user.save()
         RoleGrant.objects.filter(user=user).delete()
@@ -136,6 +150,39 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (utime and stime of /proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def rss_mib(pid: int) -> float:
     total = 0
     for each in _tree(pid):
@@ -162,6 +209,7 @@ def start_gunicorn(args: argparse.Namespace, log: Path) -> subprocess.Popen[byte
     command = [
         sys.executable, "-m", "gunicorn", "shouhu.wsgi:application",
         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--threads", str(args.threads),
+        "--keep-alive", str(args.keep_alive),
         "--access-logfile", str(log), "--access-logformat", '%(s)s %(M)s "%(r)s"',
         "--error-logfile", str(RESULTS / "soak-gunicorn-error.log"), "--no-control-socket",
     ]  # fmt: skip
@@ -179,9 +227,13 @@ def start_gunicorn(args: argparse.Namespace, log: Path) -> subprocess.Popen[byte
     sys.exit("gunicorn did not answer within 60 s")
 
 
-def run_locust(args: argparse.Namespace, accounts_file: Path, gunicorn: subprocess.Popen[bytes]) -> list[dict[str, float]]:
+def run_locust(
+    args: argparse.Namespace, accounts_file: Path, gunicorn: subprocess.Popen[bytes]
+) -> list[dict[str, float]]:
     if not Path(args.locust).exists():
-        sys.exit(f"{args.locust} is missing: python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements-bench.txt")
+        sys.exit(
+            f"{args.locust} is missing: python3 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements-bench.txt"
+        )
     env = dict(os.environ, SOAK_ACCOUNTS=str(accounts_file))
     command = [
         args.locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
@@ -193,15 +245,35 @@ def run_locust(args: argparse.Namespace, accounts_file: Path, gunicorn: subproce
     samples: list[dict[str, float]] = []
     started = time.monotonic()
     while locust.poll() is None:
+        busy, total = machine_busy_seconds()
         samples.append(
             {
                 "t": time.monotonic() - started,
                 "rss": rss_mib(gunicorn.pid),
                 "load": os.getloadavg()[0],
+                "busy": busy,
+                "total": total,
+                "gunicorn_cpu": cpu_seconds(_tree(gunicorn.pid)),
+                "postgres_cpu": cpu_seconds(postgres_pids()),
+                "locust_cpu": cpu_seconds(_tree(locust.pid)),
             }
         )
         time.sleep(15)
     return samples
+
+
+def cpu_shares(samples: list[dict[str, float]]) -> dict[str, float]:
+    """Shares of the machine's CPU capacity over the run: all busy, gunicorn, PostgreSQL (every
+    backend on the server, not only this database's), locust, and everything else."""
+    first, last = samples[0], samples[-1]
+    capacity = max(last["total"] - first["total"], 1e-9)
+    shares = {
+        name: (last[key] - first[key]) / capacity
+        for name, key in (("busy", "busy"), ("gunicorn", "gunicorn_cpu"), ("postgres", "postgres_cpu"),
+                          ("locust", "locust_cpu"))
+    }  # fmt: skip
+    shares["other"] = max(shares["busy"] - shares["gunicorn"] - shares["postgres"] - shares["locust"], 0.0)
+    return shares
 
 
 # --- Report -----------------------------------------------------------------------------
@@ -249,6 +321,7 @@ def report(args: argparse.Namespace, setup: Any, samples: list[dict[str, float]]
     met_memory = per_hour < TARGET_GROWTH
     verdict = "PASS" if met_latency and met_5xx and met_memory else "FAIL"
     facts = ledger_bench.machine()
+    cpu = cpu_shares(samples)
     lines = [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `bench/soak.py` ({verdict}).",
         "",
@@ -258,6 +331,8 @@ def report(args: argparse.Namespace, setup: Any, samples: list[dict[str, float]]
         f"{args.minutes:g} minutes; gunicorn {args.workers} workers × {args.threads} threads, DEBUG off.",
         f"- Machine: {facts.get('cpu', '?')}; {facts.get('memory', '?')}; locust, gunicorn and PostgreSQL "
         f"on the same 2 cores; load average {min(s['load'] for s in samples):.1f}–{max(s['load'] for s in samples):.1f}.",
+        f"- CPU over the run (share of both cores): busy {cpu['busy']:.0%} — gunicorn {cpu['gunicorn']:.0%}, "
+        f"PostgreSQL {cpu['postgres']:.0%}, locust {cpu['locust']:.0%}, other processes {cpu['other']:.0%}.",
         "",
         "| | target | measured | |",
         "|---|---|---|---|",
