@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
@@ -41,14 +40,8 @@ from schemathesis.specs.openapi.checks import (
 
 from core.tests import test_permission_matrix as matrix
 from shouhu.wsgi import application
+from testing.connections import test_connection_kept
 from testing.world import World
-
-# On PostgreSQL the in-process WSGI calls end up on a closed connection inside the test
-# transaction (found by CI on the last day of session 1, not yet understood); the fuzzing runs on
-# SQLite in `make test`, which exercises the same application code.
-pytestmark = pytest.mark.skipif(
-    connection.vendor == "postgresql", reason="schemathesis in-process run: SQLite only for now"
-)
 
 # The permission matrix's fixtures: the World built once per module, a savepoint per test.
 shared_world = matrix.shared_world
@@ -85,19 +78,14 @@ def _schema(*modes: GenerationMode) -> Any:
 schema = _schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 negative_schema = _schema(GenerationMode.NEGATIVE)
 
+
 @pytest.fixture(autouse=True, scope="module")
 def _keep_the_test_connection() -> Iterator[None]:
-    """Schemathesis calls the WSGI application directly, so each request ends with Django's
-    close_old_connections(), which closes a connection held inside the test transaction (on
-    PostgreSQL, where CONN_MAX_AGE is set). Django's own test Client disconnects it the same way."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    """Schemathesis calls the WSGI application directly, so each request starts and ends with
+    Django's close_old_connections(), which would close the connection that holds the test's
+    transaction (on PostgreSQL)."""
+    with test_connection_kept():
+        yield
 
 
 # The session of the persona under test; the auth provider reads it for every case.
@@ -192,9 +180,7 @@ def test_it_rejects_schema_invalid_filters(case: Any, writer: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "param"),
-    [
-        (path, param) for path, (param, _rule) in KNOWN_EMPTY_FILTERS.items()
-    ],
+    [(path, param) for path, (param, _rule) in KNOWN_EMPTY_FILTERS.items()],
 )
 def test_it_refuses_empty_filters_with_400(path: str, param: str, mworld: World, client: Client) -> None:
     """The same finding as one plain request per operation, so the case is exact and fast."""
