@@ -30,11 +30,6 @@ from core.http import AuthenticatedHttpRequest
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address axes counts failures against: REMOTE_ADDR only (AC-9)."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
     """The name axes counts failures against, as a keyed hash: a password typed into the
     username box must not be stored in the lockout table in clear (AU-5)."""

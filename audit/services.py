@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.context import current_request
 from audit.models import GENESIS, AuditEvent, EmergencyAccess, EventType, Outcome
+from core import net
 from core.masking import mask_id, mask_phone
 from registry.models import Child
 
@@ -54,8 +55,7 @@ def scrub(value: Any) -> Any:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy, the proxy sets REMOTE_ADDR; X-Forwarded-For is not trusted here (AC-9).
-    return request.META.get("REMOTE_ADDR") or None
+    return net.client_ip(request)  # believes X-Forwarded-For only from trusted proxies (AC-9)
 
 
 def request_id(request: HttpRequest) -> str:

@@ -215,8 +215,9 @@ if [[ $DEBUG_MODE -eq 1 ]]; then
 else
     # No access log: request lines can carry query strings with personal data (DP-5).
     # No control socket: it would live in ~/.gunicorn and clash between two checkouts.
-    "$PY" -m gunicorn shouhu.wsgi:application --bind "$BIND" --workers "$WEB_CONCURRENCY" \
-        --graceful-timeout 10 --error-logfile - --no-control-socket &
+    # shouhu.gunicorn_conf refuses to start on PostgreSQL with unsafe durability (RE-5).
+    "$PY" -m gunicorn shouhu.wsgi:application -c python:shouhu.gunicorn_conf --bind "$BIND" \
+        --workers "$WEB_CONCURRENCY" --graceful-timeout 10 --error-logfile - --no-control-socket &
     MODE="gunicorn, $WEB_CONCURRENCY workers"
 fi
 web=$!

@@ -133,11 +133,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
-SECURE_SSL_REDIRECT = envbool("SHOUHU_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = envint("SHOUHU_HSTS_SECONDS", 0)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("SHOUHU_BEHIND_TLS_PROXY", False) else None
-)
+# TLS (AU-5). Behind the TLS proxy Django can tell https from http, so it redirects http itself
+# unless told otherwise; without the proxy header it cannot, and a redirect would loop. HSTS is
+# on for a year whenever cookies are Secure (such a site works over https only); Django sends
+# it on https responses only. `manage.py check --deploy` is clean with these defaults
+# (core/tests/test_deploy_check.py).
+SHOUHU_BEHIND_TLS_PROXY = envbool("SHOUHU_BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SHOUHU_BEHIND_TLS_PROXY else None
+SECURE_SSL_REDIRECT = envbool("SHOUHU_SSL_REDIRECT", SHOUHU_BEHIND_TLS_PROXY)
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client
+# address for the login lockout and the audit log is then the right-most address in that header
+# that is not itself a trusted proxy (core/net.py). Empty: REMOTE_ADDR only.
+SHOUHU_TRUSTED_PROXIES = envlist("SHOUHU_TRUSTED_PROXIES", [])
+SECURE_HSTS_SECONDS = envint("SHOUHU_HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -191,6 +199,9 @@ LOGGING = {
 SHOUHU_COUNTY_CODE = envstr("SHOUHU_COUNTY_CODE", "450521")
 SHOUHU_LEFT_BEHIND_AGE = 16
 SHOUHU_LEDGER_PAGE_SIZE = envint("SHOUHU_LEDGER_PAGE_SIZE", 50)
+# "我的工作" (issue 4): local time (HH:MM) after which `manage.py run_schedule` submits the
+# nightly job (work.nightly) for the day; see docs/operations.md.
+SHOUHU_NIGHTLY_AT = envstr("SHOUHU_NIGHTLY_AT", "02:00")
 
 # --- Audit (SECURITY.md LG-1…LG-6, AC-8, OP-2; docs/security.md "审计") ------------------------
 # Audit rows are kept at least 185 days (a system check refuses less); purge_audit removes older ones.
@@ -221,13 +232,13 @@ SHOUHU_DORMANT_DAYS = envint("SHOUHU_DORMANT_DAYS", 90)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.views.lockout_username"  # stored as a keyed hash
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked"
 AXES_ENABLE_ADMIN = False
 # AU-4: TOTP (RFC 6238) through django-otp.
 OTP_TOTP_ISSUER = "守护"
-# AU-5: credentials only over TLS. HSTS (when SHOUHU_HSTS_SECONDS is set) covers subdomains;
+# AU-5: credentials only over TLS. HSTS (see SECURE_HSTS_SECONDS above) covers subdomains;
 # preloading commits the whole registrable domain, which a county site under gov.cn cannot
 # decide, so it is off and its check.W021 silenced unless the deployment turns it on.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SHOUHU_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -119,3 +119,36 @@ def test_it_records_failures_and_the_lockout(world: World) -> None:
 
         events = [row["event"] for row in AccessLog.objects.order_by("id").values_list("detail", flat=True)]
         assert events == ["login_failed"] * 4 + ["lockout"]
+
+
+PROXY = "10.9.0.2"
+
+
+def _behind_proxy(client_address: str, *, sent: str = "") -> Client:
+    """A request as the reverse proxy passes it on: the proxy appends the address it received
+    the request from to whatever X-Forwarded-For the client sent."""
+    forwarded = f"{sent}, {client_address}" if sent else client_address
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_a_trusted_proxy_one_client_does_not_lock_out_the_county(world: World, settings: Any) -> None:
+    """AC-9 behind the documented reverse proxy: every request comes from the proxy's address,
+    so without SHOUHU_TRUSTED_PROXIES five failures by anyone would lock every user out."""
+    settings.SHOUHU_TRUSTED_PROXIES = ["10.9.0.0/24"]
+    for n in range(5):
+        _fail(_behind_proxy("203.0.113.7"), f"guess{n}")
+    locked = _behind_proxy("203.0.113.7")
+    assert password_step(locked, "school_staff").status_code == 200  # the attacker's address is locked
+    # A forged X-Forwarded-For in front of the proxy's own entry changes nothing.
+    assert password_step(_behind_proxy("203.0.113.7", sent="198.51.100.1"), "school_staff").status_code == 200
+    colleague = _behind_proxy("198.51.100.20")
+    assert password_step(colleague, "school_staff").status_code == 302  # others sign in
+    assert _signed_in(colleague)
+
+
+def test_without_trusted_proxies_the_header_is_ignored(world: World, settings: Any) -> None:
+    settings.SHOUHU_TRUSTED_PROXIES = []
+    for n in range(5):
+        _fail(_behind_proxy("203.0.113.7"), f"guess{n}")
+    # Everyone behind the proxy shares its address: the denied direction of the test above.
+    assert password_step(_behind_proxy("198.51.100.20"), "school_staff").status_code == 200
