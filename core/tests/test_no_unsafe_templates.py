@@ -35,7 +35,9 @@ THIS_FILE = Path(__file__).resolve()
 
 def project_files() -> Iterator[Path]:
     for path in ROOT.rglob("*"):
-        if any(part in SKIP_DIRS for part in path.relative_to(ROOT).parts):
+        parts = path.relative_to(ROOT).parts
+        # .venv-bench (locust's environment, bench/README.md) and any other .venv-* too.
+        if any(part in SKIP_DIRS or part.startswith(".venv") for part in parts):
             continue
         if path.suffix in SUFFIXES and path.is_file() and path.resolve() != THIS_FILE:
             yield path
