@@ -83,6 +83,59 @@ _TABLE: dict[str, dict[str, str]] = {
         PERSONAL: "payload result error",
     },
     "jobs.DrillEffect": {INTERNAL: "id job attempt created_at"},
+    # Entrusted guardianship (guardianship app). The template is county wording, no one's data;
+    # an agreement's frozen text names the parties. The scan itself sits in the private storage
+    # (core/storage.py); the row holds its generated name only.
+    "guardianship.AgreementTemplate": {INTERNAL: "id county version title body duties updated_at updated_by"},
+    "guardianship.GuardianshipAgreement": {
+        INTERNAL: "id child guardian template template_version status scan scan_kind created_at created_by",
+        PERSONAL: "guardian_name guardian_relation child_name father_name mother_name title text duties "
+        "valid_from valid_until signed_on",
+    },
+    "guardianship.DutyAcknowledgement": {
+        INTERNAL: "id child role guardian parent template template_version recorded_at recorded_by",
+        PERSONAL: "person_name acknowledged_on",
+    },
+    # Parents' notices and parent–child contacts (contact app).
+    "contact.ParentNotice": {
+        INTERNAL: "id child parent recorded_at recorded_by",
+        PERSONAL: "notified_on channel told_village told_school work_province work_city",
+        SENSITIVE: "work_detail new_phone new_phone_index note",
+    },
+    "contact.ParentContact": {
+        INTERNAL: "id child submission_key recorded_at recorded_by arranged_by",
+        PERSONAL: "contacted_on kind with_whom duration_minutes",
+        SENSITIVE: "note",
+    },
+    "work.LifeEventProposal": {
+        INTERNAL: "id child child_version decided_by decided_at created_at",
+        PERSONAL: "kind proposed_on facts state",
+        SENSITIVE: "note",
+    },
+    # Counts only (how many overdue, due…), never names.
+    "work.ReminderDigest": {INTERNAL: "id user on counts sent_at"},
+    "care.CarePolicy": {
+        INTERNAL: "id county red_days orange_days yellow_days green_days contact_limit_days "
+        "agreement_warning_days aging_warning_days conditions updated_at updated_by",
+    },
+    "care.Visit": {
+        INTERNAL: "id child visitor submission_key created_at",
+        PERSONAL: "visited_on kind visitor_role present present_other guardian_at_home guardian_capable "
+        "living_conditions_ok hazards_found attending_school parent_contact_recent follow_up_needed "
+        "new_rating new_care_type",
+        SENSITIVE: "health_ok emotional_ok hazards_note notes follow_up_note",
+    },
+    # The photo itself sits in the private storage (core/storage.py); the row holds no content.
+    "care.VisitPhoto": {INTERNAL: "id visit file_name content_type size sha256 created_at"},
+    "notify.Notification": {
+        INTERNAL: "id recipient kind link child created_at read_at",
+        PERSONAL: "title body",
+    },
+    "notify.Delivery": {
+        INTERNAL: "id notification channel state attempts max_attempts last_error sent_at created_at job",
+        PERSONAL: "address_hint",
+    },
+    "notify.RecipientAddress": {INTERNAL: "id user updated_at", SENSITIVE: "phone email"},
 }
 
 CLASSIFICATION: dict[str, str] = {
@@ -110,11 +163,14 @@ NOT_ENCRYPTED: dict[str, str] = {
     "registry.Parent.phone_index": _INDEX,
     "registry.EntrustedGuardian.id_index": _INDEX,
     "registry.EntrustedGuardian.phone_index": _INDEX,
+    "contact.ParentNotice.new_phone_index": _INDEX,
     "registry.Child.health": _CODED,
     "registry.Child.disability_category": _CODED,
     "registry.Child.disability_grade": _CODED,
     "registry.Parent.incapacity_reason": _CODED,
     "registry.Child.illness": _FREE_TEXT,
+    "care.Visit.health_ok": "走访核查结果（是/否），不含病情细节；由访问范围控制（AC-2）",
+    "care.Visit.emotional_ok": "走访核查结果（是/否），不含心理状况细节；由访问范围控制（AC-2）",
     "registry.Parent.incapacity_note": _FREE_TEXT,
 }
 

@@ -14,6 +14,9 @@ spreadsheet library parses it:
    quadratic blow-up and external entities all need a DTD), counting rows as it goes, so a
    1M-row sheet is refused at row SHOUHU_IMPORT_MAX_ROWS + 2 without reading further.
 
+Documents (scans, photos) go through guard_document() instead: JPEG, PNG and PDF only (see
+the section at the end).
+
 Accepted files sit in SHOUHU_UPLOAD_DIR (outside the web root, mode 0700) under a generated name;
 the caller deletes them, best through the guarded_upload() context manager. Refused files are
 deleted before UploadRejected propagates.
@@ -27,6 +30,7 @@ import re
 import struct
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,6 +115,9 @@ class GuardedFile:
     size: int
     rows: int  # rows found while scanning (all sheets, header rows included)
     name: str  # the name the user gave; for display only, never for the file system
+    # Documents (guard_document): an image's dimensions, read from its header.
+    width: int | None = None
+    height: int | None = None
 
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -540,3 +547,251 @@ def _decodes(decode: Callable[[bytes, bool], Any], chunk: bytes, *, final: bool)
     except UnicodeDecodeError:
         return False
     return True
+
+
+# --- documents: JPEG, PNG and PDF (agreement scans, visit photos) --------------------------------
+#
+# guard_document() is guard_upload() for documents kept as evidence: the same copy with a counted
+# size limit, the same refusal of executables, then the content decides the kind (magic bytes),
+# the name's extension must agree with it, and each kind is checked without decoding it:
+# - images: width and height come from the header (PNG IHDR, JPEG SOFn) and are capped, so a
+#   small file that would inflate to gigabytes of pixels (a decompression bomb) is refused
+#   before any image library touches it; Pillow, when installed, then verifies the structure;
+# - PDF: active content is refused (JavaScript, Launch actions, embedded files, rich media, XFA),
+#   looking at every dictionary outside streams and inside object streams (PDF 1.5), with
+#   #xx escapes in names decoded, and encrypted PDFs (which cannot be looked into) too.
+
+DOCUMENT_KINDS = ("jpeg", "png", "pdf")
+DOCUMENT_LABELS = {"jpeg": "JPEG 图片（.jpg）", "png": "PNG 图片（.png）", "pdf": "PDF 文件（.pdf）"}
+DOCUMENT_EXTENSIONS = {"jpeg": ("jpg", "jpeg"), "png": ("png",), "pdf": ("pdf",)}
+MAX_IMAGE_SIDE = 12_000
+MAX_IMAGE_PIXELS = 80_000_000  # below Pillow's own decompression-bomb warning (89 MP)
+MAX_PDF_INFLATED = 32 * 1024 * 1024  # object streams, all together
+
+DOCUMENT_EXECUTABLE = "文件是可执行程序，不能上传。"
+IMAGE_TOO_LARGE = "图片尺寸过大（{width} × {height} 像素），每边不能超过 12000 像素，请缩小后再上传。"
+IMAGE_DAMAGED = "图片已损坏，无法读取。"
+PDF_ACTIVE = "PDF 文件包含{what}，不能上传。请打印后重新扫描，或另存为普通 PDF 后再上传。"
+PDF_ENCRYPTED = "PDF 文件已加密，请取消密码保护后再上传。"
+PDF_DAMAGED = "PDF 文件已损坏或不完整，无法读取。"
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PDF_MAGIC = b"%PDF-"
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]+)")
+_PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_ACTIVE = {
+    b"JavaScript": "JavaScript 脚本",
+    b"JS": "JavaScript 脚本",
+    b"Launch": "启动外部程序的命令",
+    b"EmbeddedFile": "嵌入的文件",
+    b"EmbeddedFiles": "嵌入的文件",
+    b"GoToE": "嵌入的文件",
+    b"RichMedia": "嵌入的多媒体",
+    b"XFA": "XFA 动态表单",
+}
+_FLATE = frozenset({b"FlateDecode", b"Fl"})
+_PDF_FILTERS = frozenset(
+    {b"FlateDecode", b"Fl", b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85", b"LZWDecode", b"LZW"}
+    | {b"RunLengthDecode", b"RL", b"Crypt"}
+)
+
+
+def guard_document(
+    uploaded_file: UploadedFile[bytes] | None,
+    *,
+    kinds: Sequence[str] = DOCUMENT_KINDS,
+    max_bytes: int | None = None,
+) -> GuardedFile:
+    """Copy the upload into the private upload directory and check it as a JPEG, PNG or PDF
+    document; return the accepted file (kind from the content, an image's width and height)
+    or raise UploadRejected with the Chinese reason (the copy is then already deleted). The
+    caller moves the file into private storage (core.storage.store_guarded) or deletes it."""
+    unknown = set(kinds) - set(DOCUMENT_KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"unknown document kinds: {sorted(unknown)}")
+    if uploaded_file is None:
+        raise UploadRejected(NO_FILE)
+    name = str(uploaded_file.name or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    path = upload_dir() / f"{uuid.uuid4().hex}.part"
+    try:
+        size = _copy(uploaded_file, path, max_bytes or settings.SHOUHU_DOCUMENT_MAX_BYTES)
+        kind, width, height = _inspect_document(path, extension, kinds)
+        final = path.with_suffix(f".{DOCUMENT_EXTENSIONS[kind][0]}")
+        path.rename(final)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return GuardedFile(kind=kind, path=final, size=size, rows=0, name=name, width=width, height=height)
+
+
+def _inspect_document(path: Path, extension: str, kinds: Sequence[str]) -> tuple[str, int | None, int | None]:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head.startswith(EXECUTABLE_MAGICS):
+        _refuse("executable", DOCUMENT_EXECUTABLE)
+    kind = _allow_document(_document_kind(head), extension, kinds)
+    try:
+        if kind == "pdf":
+            _inspect_pdf(path)
+            return kind, None, None
+        width, height = _png_size(path) if kind == "png" else _jpeg_size(path)
+        if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+            _refuse("image_dimensions", IMAGE_TOO_LARGE.format(width=width, height=height))
+        _verify_image(path)
+        return kind, width, height
+    except UploadRejected:
+        raise
+    except Exception as exc:  # anything a hostile file makes a reader raise is a refusal
+        logger.warning("upload refused: damaged document (%s)", type(exc).__name__)
+        raise UploadRejected(PDF_DAMAGED if kind == "pdf" else IMAGE_DAMAGED) from exc
+
+
+def _document_kind(head: bytes) -> str | None:
+    if head.startswith(JPEG_MAGIC):
+        return "jpeg"
+    if head.startswith(PNG_MAGIC):
+        return "png"
+    if head.startswith(PDF_MAGIC):
+        return "pdf"
+    return None
+
+
+def _allow_document(kind: str | None, extension: str, kinds: Sequence[str]) -> str:
+    """The content decides; a name without an extension (some phone pickers send one) makes no
+    claim, any other extension must agree with the content."""
+    if kind is None or kind not in kinds:
+        allowed = "、".join(DOCUMENT_LABELS[k] for k in kinds)
+        _refuse("kind", f"只能上传以下文件：{allowed}。")
+    if extension and extension not in DOCUMENT_EXTENSIONS[kind]:
+        _refuse("extension", EXTENSION_MISMATCH.format(actual=DOCUMENT_LABELS[kind]))
+    return kind
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """IHDR must come first; the chunks must chain up to IEND within the file."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(len(PNG_MAGIC))
+        length, chunk_type = struct.unpack(">I4s", handle.read(8))
+        if chunk_type != b"IHDR" or length != 13:
+            _refuse("png_damaged", IMAGE_DAMAGED)
+        width, height = struct.unpack(">II", handle.read(8))
+        position = len(PNG_MAGIC) + 8 + length + 4
+        while True:
+            if position + 8 > size:
+                _refuse("png_truncated", IMAGE_DAMAGED)
+            handle.seek(position)
+            length, chunk_type = struct.unpack(">I4s", handle.read(8))
+            position += 8 + length + 4
+            if chunk_type == b"IEND":
+                break
+    if not width or not height or position > size:
+        _refuse("png_damaged", IMAGE_DAMAGED)
+    return width, height
+
+
+def _jpeg_size(path: Path) -> tuple[int, int]:
+    """Walk the marker segments up to the first frame header (SOFn); its height and width."""
+    data = path.read_bytes()
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+            position += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, or scan data before any frame header
+            break
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        if marker in _JPEG_SOF and length >= 7 and position + 9 <= len(data):
+            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+            if height and width:
+                return width, height
+            break
+        if length < 2:
+            break
+        position += 2 + length
+    _refuse("jpeg_damaged", IMAGE_DAMAGED)
+
+
+def _verify_image(path: Path) -> None:
+    """Pillow's structural check (chunk CRCs, truncation), if Pillow is installed; the size
+    check above has already run, so this never decodes a bomb."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with the PDF library
+        return
+    with Image.open(path) as image:
+        image.verify()
+
+
+def _pdf_names(data: bytes) -> set[bytes]:
+    """Every name in `data`, with #xx escapes decoded (/J#61vaScript is /JavaScript)."""
+    return {_PDF_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw) for raw in _PDF_NAME.findall(data)}
+
+
+def _inspect_pdf(path: Path) -> None:
+    data = path.read_bytes()
+    if b"%%EOF" not in data[-2048:]:
+        _refuse("pdf_truncated", PDF_DAMAGED)
+    names: set[bytes] = set()
+    outside: list[bytes] = []
+    budget = [MAX_PDF_INFLATED]
+    position = 0
+    for start, body_start, end in _pdf_streams(data):
+        outside.append(data[position:start])
+        header_start = max(data.rfind(b"obj", position, start), position)
+        header = _pdf_names(data[header_start:start])
+        if b"ObjStm" in header:
+            names |= _pdf_names(_object_stream(data[body_start:end], header, budget))
+        position = end + len(b"endstream")
+    outside.append(data[position:])
+    names |= _pdf_names(b" ".join(outside))
+    for name, what in _PDF_ACTIVE.items():
+        if name in names:
+            _refuse("pdf_active", PDF_ACTIVE.format(what=what))
+    if b"Encrypt" in names:
+        _refuse("pdf_encrypted", PDF_ENCRYPTED)
+
+
+def _pdf_streams(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(keyword start, body start, endstream start) of each stream, in one linear pass: the
+    bodies (image data above all) are skipped, never searched for names."""
+    position = 0
+    while (start := data.find(b"stream", position)) >= 0:
+        body = start + len(b"stream")
+        if data.startswith(b"\r\n", body):
+            body += 2
+        elif data.startswith(b"\n", body) or data.startswith(b"\r", body):
+            body += 1
+        else:  # "endstream" or the word inside a string: not a stream keyword
+            position = body
+            continue
+        end = data.find(b"endstream", body)
+        if end < 0:
+            _refuse("pdf_truncated", PDF_DAMAGED)
+        yield start, body, end
+        position = end + len(b"endstream")
+
+
+def _object_stream(body: bytes, header: set[bytes], budget: list[int]) -> bytes:
+    """An object stream's objects (they may hold any dictionary, actions included), inflated
+    within the budget. A filter other than Flate could hide them, so it is refused."""
+    filters = header & _PDF_FILTERS
+    if not filters:
+        return body
+    if filters - _FLATE:
+        _refuse("pdf_filter", PDF_ACTIVE.format(what="无法检查的压缩内容"))
+    inflater = zlib.decompressobj()
+    inflated = inflater.decompress(body, budget[0] + 1)
+    budget[0] -= len(inflated)
+    if budget[0] < 0:
+        _refuse("pdf_bomb", BOMB.format(reason="PDF 对象流解压后过大"))
+    return inflated

@@ -89,6 +89,31 @@ def children_editable_by(user: User) -> QuerySet[Child]:
     return Child.objects.filter(scope)
 
 
+def children_visitable_by(user: User) -> QuerySet[Child]:
+    """Children this user may record a visit (走访) for: the files the user may change, plus
+    the children actively assigned to the user by name (visiting cadres, social workers)
+    among those the user may see. A township supervisor's township is in the first part."""
+    write = _scope_q(user, write=True)
+    read = _scope_q(user, write=False)
+    if read is None:
+        return Child.objects.none()
+    assigned = Q(id__in=Assignment.objects.filter(user=user, active=True).values("child_id"))
+    scope = read & assigned
+    if write is not None:
+        scope |= write
+    return Child.objects.filter(scope)
+
+
+def access_child_to_visit(user: User, child_id: uuid.UUID | str) -> Child:
+    """The file, if this user may record a visit for it; else Http404 as if missing (and a
+    denial row, like access_child)."""
+    try:
+        return children_visitable_by(user).select_related("village", "township", "county").get(pk=child_id)
+    except (Child.DoesNotExist, ValueError, ValidationError) as exc:
+        _record_denial(user, child_id, for_write=True)
+        raise Http404("未找到该档案") from exc
+
+
 def access_child(user: User, child_id: uuid.UUID | str, *, for_write: bool = False) -> Child:
     """The child file, if this user may see it (or change it); else Http404 as if missing.
     A file outside the scope may still be read under an active break-the-glass grant."""

@@ -231,7 +231,8 @@ def record(model_type: type[models.Model], **values: Any) -> Record:
     unknown = values.keys() - defaults.keys()
     if unknown:
         raise TypeError(f"{model_type.__name__} has no fields {sorted(unknown)}")
-    return Record(**{**defaults, **values})
+    fresh = {name: factory() for name, factory in _container_defaults(model_type) if name not in values}
+    return Record(**{**defaults, **fresh, **values})
 
 
 @functools.cache
@@ -241,6 +242,16 @@ def _static_defaults(model_type: type[models.Model]) -> dict[str, Any]:
         f.attname: None if f.has_default() and callable(f.default) else f.get_default()
         for f in model_type._meta.concrete_fields
     }
+
+
+@functools.cache
+def _container_defaults(model_type: type[models.Model]) -> tuple[tuple[str, Any], ...]:
+    """Fields whose default is `list` or `dict` (JSON columns): a fresh one per row."""
+    return tuple(
+        (f.attname, f.default)
+        for f in model_type._meta.concrete_fields
+        if f.has_default() and f.default in (list, dict)
+    )
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:

@@ -188,6 +188,7 @@ def child_file_open(*, user: User, data: FileData) -> Child:
     child._history_user = user  # type: ignore[attr-defined]
     _save_child(child, creating=True)
     _save_family(child, data, user)
+    _recompute_care(child)
     return child
 
 
@@ -215,6 +216,7 @@ def child_file_update(*, user: User, child: Child, expected_version: int, data: 
     locked._history_user = user  # type: ignore[attr-defined]
     _save_child(locked, creating=False)
     _save_family(locked, data, user)
+    _recompute_care(locked)
     return locked
 
 
@@ -238,6 +240,7 @@ def child_file_exit(
     locked._change_reason = "退出：" + c.ExitReason(reason).label  # type: ignore[attr-defined]
     locked.full_clean()
     locked.save()
+    _recompute_care(locked)
     return locked
 
 
@@ -258,7 +261,19 @@ def child_file_reactivate(*, user: User, child: Child, expected_version: int, re
     locked._history_user = user  # type: ignore[attr-defined]
     locked._change_reason = "恢复在册：" + reason.strip()  # type: ignore[attr-defined]
     _save_child(locked, creating=False)
+    _recompute_care(locked)
     return locked
+
+
+def _recompute_care(child: Child) -> None:
+    """The risk colour and next visit due follow every change of the file at once, in the
+    same transaction (issue 4)."""
+    from care.services import care_recompute  # care builds on the registry, not the reverse
+
+    care_recompute(child=child)
+    from guardianship.services import agreement_state_recompute  # likewise: needs an agreement?
+
+    agreement_state_recompute(child=child)
 
 
 def family_values(child: Child) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -269,3 +284,40 @@ def family_values(child: Child) -> tuple[dict[str, Any], dict[str, Any]]:
         parent = parents.get(role)
         out.append({"status": parent.status, "incapacity_reason": parent.incapacity_reason} if parent else {})
     return out[0], out[1]
+
+
+# --- One parent's facts outside the edit form (contact app, issue 4) ---------------------------
+# A parent's notice of a new work place or phone (告知) and 失联 change the parent through here.
+
+PARENT_UPDATABLE = frozenset(
+    {"phone", "work_province", "work_city", "work_detail", "unreachable", "unreachable_since"}
+)
+
+
+@transaction.atomic
+def parent_update(*, user: User, child: Child, role: str, values: dict[str, Any], reason: str) -> Parent:
+    """Change some of one parent's facts (PARENT_UPDATABLE) with a history row carrying
+    `reason`. The child row is locked and its version bumped, so that an edit form opened
+    before answers 409 instead of writing the old values back. Nothing changed: no write."""
+    if set(values) - PARENT_UPDATABLE:
+        raise ValueError(f"parent_update cannot change {sorted(set(values) - PARENT_UPDATABLE)}")
+    locked = Child.objects.select_for_update(of=("self",)).get(pk=child.pk)
+    parent = Parent.objects.filter(child=locked, role=role).first()
+    if parent is None:
+        raise ValidationError("档案中没有登记该家长，请先编辑档案。")
+    if {"work_province", "work_city"} & set(values):  # a 失联 flag must not wait on a work place
+        errors = validation.parent_errors(
+            lambda name: values[name] if name in values else getattr(parent, name)
+        )
+        if errors:
+            raise ValidationError(errors)
+    if not _changed(parent, values):
+        return parent
+    parent._change_reason = reason[:100]  # type: ignore[attr-defined]
+    _save_person(parent, values, user)
+    locked.version += 1
+    locked._history_user = user  # type: ignore[attr-defined]
+    locked._change_reason = reason[:100]  # type: ignore[attr-defined]
+    locked.save(update_fields=["version", "updated_at"])
+    child.version = locked.version
+    return parent

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import EventType
 from audit.permissions import can_read_audit
 from audit.services import access_log, audit_event
+from care.selectors import care_summary
 from core.http import AuthenticatedHttpRequest
 from core.masking import mask_text
 from registry import choices as c
@@ -48,8 +49,14 @@ def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
 
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The first page: "我的工作" for the care roles (the township view for a township
+    supervisor), with the scope counts below; the scope counts alone for everyone else."""
+    from work.views import home_for
+
     counts = selectors.counts_for(children_visible_to(request.user))
-    return render(request, "registry/home.html", {"counts": counts, "can_write": can_write(request.user)})
+    return home_for(request, counts=counts) or render(
+        request, "registry/home.html", {"counts": counts, "can_write": can_write(request.user)}
+    )
 
 
 @login_required
@@ -115,6 +122,7 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespon
         "reactivate_form": ReactivateForm(initial={"version": child.version}),
         "income_labels": _labels(c.Income, child.income_sources),
         "assistance_labels": _labels(c.Assistance, child.assistance),
+        "care": care_summary(user=request.user, child=child),
     }
     return render(request, "registry/child_detail.html", context)
 

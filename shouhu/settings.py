@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "audit",
     "registry",
     "jobs",
+    "care",
+    "guardianship",
+    "contact",
+    "notify",
+    "work",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.shouhu",
+                "notify.context_processors.inbox",
             ],
             "builtins": ["template_partials.templatetags.partials", "core.templatetags.shouhu"],
         },
@@ -254,6 +260,11 @@ SHOUHU_UPLOAD_MAX_BYTES = envint("SHOUHU_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SHOUHU_UPLOAD_MAX_UNPACKED_BYTES = envint("SHOUHU_UPLOAD_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
 SHOUHU_UPLOAD_MAX_ENTRIES = envint("SHOUHU_UPLOAD_MAX_ENTRIES", 1000)
 SHOUHU_IMPORT_MAX_ROWS = envint("SHOUHU_IMPORT_MAX_ROWS", 50_000)
+# Private documents (agreement scans, visit photos): core.storage.private_storage, mode 0700,
+# outside the web root; served only by views that check access (core/storage.py). Documents
+# pass core.uploads.guard_document first (JPEG, PNG, PDF; at most this many bytes).
+SHOUHU_PRIVATE_DIR = Path(envstr("SHOUHU_PRIVATE_DIR", str(VAR_DIR / "private")))
+SHOUHU_DOCUMENT_MAX_BYTES = envint("SHOUHU_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- Data protection (SECURITY.md DP-1, DP-2; docs/security.md "静态数据加密 (DP)") ---------------
 # Keys of the encrypted columns (core/crypto.py): `id:base64key` entries separated by commas or
@@ -262,3 +273,23 @@ SHOUHU_IMPORT_MAX_ROWS = envint("SHOUHU_IMPORT_MAX_ROWS", 50_000)
 SHOUHU_DATA_KEYS = envstr("SHOUHU_DATA_KEYS")
 SHOUHU_DATA_CIPHER = envstr("SHOUHU_DATA_CIPHER", "aes-256-gcm")  # or "sm4-gcm" (国密)
 _check_data_keys(SHOUHU_DATA_KEYS, SHOUHU_DATA_CIPHER)
+
+# --- Notifications (issue 4; notify app, docs/deployment.md) ------------------------------------
+# E-mail through Django's mail backends: SMTP in production, the console when DEBUG is on.
+_MAIL_BACKEND = "console" if DEBUG else "smtp"
+EMAIL_BACKEND = envstr("SHOUHU_EMAIL_BACKEND", f"django.core.mail.backends.{_MAIL_BACKEND}.EmailBackend")
+EMAIL_HOST = envstr("SHOUHU_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("SHOUHU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("SHOUHU_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("SHOUHU_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("SHOUHU_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("SHOUHU_EMAIL_USE_SSL", False)
+# A delivery attempt runs in a background job with a 120 s lease: never wait longer than this.
+EMAIL_TIMEOUT = envint("SHOUHU_EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = envstr("SHOUHU_EMAIL_FROM", "守护 <noreply@localhost>")
+# Text messages: a notify.sms.BaseSmsBackend subclass; the default only logs (masked number).
+SHOUHU_SMS_BACKEND = envstr("SHOUHU_SMS_BACKEND", "notify.sms.LoggingSmsBackend")
+# Attempts per e-mail or SMS delivery before it is given up (a county admin may retry).
+SHOUHU_NOTIFY_MAX_ATTEMPTS = envint("SHOUHU_NOTIFY_MAX_ATTEMPTS", 5)
+# The site's address for links in e-mails, e.g. https://shouhu.example.gov.cn (empty: no link).
+SHOUHU_SITE_URL = envstr("SHOUHU_SITE_URL", "")

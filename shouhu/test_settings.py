@@ -4,7 +4,11 @@ DATABASE_URL chooses the database: SQLite by default; `make test` runs the suite
 time with DATABASE_URL pointing at PostgreSQL.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SHOUHU_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SHOUHU_INDEX_KEY", "test-index-key-not-for-production")
@@ -19,3 +23,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True  # tests run without collectstatic
+# Private documents go to a throw-away directory per test run, never into var/private.
+SHOUHU_PRIVATE_DIR = Path(tempfile.mkdtemp(prefix="shouhu-private-"))
+atexit.register(shutil.rmtree, SHOUHU_PRIVATE_DIR, ignore_errors=True)
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SHOUHU_SMS_BACKEND = "notify.sms.LocmemSmsBackend"

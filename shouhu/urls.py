@@ -6,6 +6,11 @@ urlpatterns = [
     path("", registry_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("children/", include("registry.urls")),
+    path("", include("care.urls")),
+    path("", include("guardianship.urls")),
+    path("", include("contact.urls")),
     path("audit/", include("audit.urls")),
+    path("work/", include("work.urls")),
+    path("inbox/", include("notify.urls")),
     path("api/", include("shouhu.api_urls")),
 ]

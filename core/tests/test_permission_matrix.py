@@ -607,7 +607,6 @@ ROUTES: dict[str, Route] = {
 }
 
 
-
 def _app_routes() -> dict[str, Route]:
     """Rows kept beside each app's own tests: `<app>.tests.matrix_routes.routes(matrix)`, given
     this module (its Route, Op, GET, policies and helpers), returns that app's rows. The test

@@ -48,6 +48,15 @@ class Command(BaseCommand):
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary, time.perf_counter() - started)
+        # Risk colours and visit due dates of the new files (issue 4), as the nightly job would.
+        from care.services import care_recompute_all
+
+        computing = time.perf_counter()
+        counts = care_recompute_all(on=on)
+        self.stdout.write(
+            f"风险等级与走访截止日期已计算（{time.perf_counter() - computing:.1f} 秒）："
+            f"{counts.get('total', 0)} 份档案。"
+        )
 
     def _progress(self, total: int) -> Callable[[int], None]:
         """A progress callback that writes a line about every tenth of the way."""

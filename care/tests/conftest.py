@@ -1,0 +1,27 @@
+"""The care tests run on a pinned clock (dates matter): the world is built on TODAY."""
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from testing.world import World, build_world
+
+TODAY = dt.date(2028, 2, 25)  # a leap year: the next visits cross 29 February
+NOW = dt.datetime(2028, 2, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def world(db: Any, clock: Any) -> World:
+    """The persona world, built on the pinned day (overrides the root fixture, so `login`
+    uses this one too)."""
+    return build_world()

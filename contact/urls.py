@@ -1,0 +1,12 @@
+from django.urls import path
+
+from contact import views
+
+app_name = "contact"
+urlpatterns = [
+    path("children/<uuid:child_id>/notices/new/", views.notice_new, name="notice_new"),
+    path("children/<uuid:child_id>/contacts/new/", views.contact_new, name="contact_new"),
+    path(
+        "children/<uuid:child_id>/parents/<slug:role>/unreachable/", views.reachability, name="reachability"
+    ),
+]
