@@ -53,9 +53,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     supervisor), with the scope counts below; the scope counts alone for everyone else."""
     from work.views import home_for
 
-    counts = selectors.counts_for(children_visible_to(request.user))
+    def counts() -> dict[str, int]:
+        return selectors.counts_for(children_visible_to(request.user))
+
     return home_for(request, counts=counts) or render(
-        request, "registry/home.html", {"counts": counts, "can_write": can_write(request.user)}
+        request, "registry/home.html", {"counts": counts(), "can_write": can_write(request.user)}
     )
 
 

@@ -196,13 +196,27 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-# The overview's columns plus every tile: the tiles above the table are the column totals, so
-# the page runs one grouped query.
-OVERVIEW_SLUGS = tuple(dict.fromkeys(["active", "recent", *TILES]))
+# The overview's columns plus the tiles: the tiles above the table are the column totals, so the
+# page runs one grouped query. "assigned" (a supervisor rarely has any) is counted apart.
+OVERVIEW_SLUGS = tuple(dict.fromkeys(["active", "recent", *(slug for slug in TILES if slug != "assigned")]))
+
+
+# The home page's scope counts (registry.selectors.counts_for, besides "active"), folded into the
+# same grouped query when the township view is a supervisor's first page: one pass over the
+# township instead of two. test_township checks that they equal counts_for.
+SCOPE_COUNTS = {
+    "left_behind": Q(is_left_behind=True),
+    "key": Q(is_key=True),
+    "unsupervised": Q(care_type=c.CareType.UNSUPERVISED),
+    "living_alone": Q(care_type=c.CareType.LIVING_ALONE),
+    "poor_rating": Q(guardianship_rating=c.Rating.POOR),
+    "dropout": Q(schooling=c.Schooling.DROPOUT),
+}
 
 
 def _overview_aggregates(*, on: dt.date, policy: WorkPolicy, user: User) -> dict[str, Any]:
     aggregates = _counts(OVERVIEW_SLUGS, on=on, policy=policy, user=user)
+    aggregates.update({name: Count("id", filter=q) for name, q in SCOPE_COUNTS.items()})
     aggregates["covered"] = Count("id", filter=Q(next_visit_due__gte=on))
     for colour in COLOURS:
         aggregates[colour] = Count("id", filter=Q(risk_colour=colour))
@@ -225,12 +239,21 @@ def village_overview(user: User, *, on: dt.date, policy: WorkPolicy) -> list[Vil
         by_village[values.pop("village_id")] = values
     villages = regions_visible_to(user).filter(level=RegionLevel.VILLAGE)
     regions = Region.objects.filter(Q(pk__in=villages.values("pk")) | Q(pk__in=list(by_village)))
-    empty = dict.fromkeys([*OVERVIEW_SLUGS, "covered", *COLOURS, "uncoloured"], 0)
+    empty = dict.fromkeys([*OVERVIEW_SLUGS, *SCOPE_COUNTS, "covered", *COLOURS, "uncoloured"], 0)
     rows = [
         VillageRow(village=region, counts=by_village.get(region.pk, empty))
         for region in regions.select_related("parent").order_by("code")
     ]
     return rows
+
+
+def scope_counts(totals: VillageRow) -> dict[str, int]:
+    """The home page's scope counts (as registry.selectors.counts_for) from the overview."""
+    return {name: totals.counts.get(name, 0) for name in ("active", *SCOPE_COUNTS)}
+
+
+def assigned_count(user: User, *, on: dt.date, policy: WorkPolicy) -> int:
+    return active_children(user).filter(section_q("assigned", on=on, policy=policy, user=user)).count()
 
 
 def overview_totals(rows: list[VillageRow]) -> VillageRow:

@@ -7,6 +7,7 @@ assignment outside the user's scope answers 404 exactly like a missing one.
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,15 +58,18 @@ def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def home_for(request: AuthenticatedHttpRequest, *, counts: dict[str, int]) -> HttpResponse | None:
+def home_for(
+    request: AuthenticatedHttpRequest, *, counts: Callable[[], dict[str, int]]
+) -> HttpResponse | None:
     """The first page of a care role (registry's home asks): the township view for a township
     supervisor, "my work" for a village director, visiting cadre or social worker; None for
-    everyone else. `counts` are the home page's scope counts, shown below."""
+    everyone else. `counts` gives the home page's scope counts, shown below; the township
+    view takes them from its own grouped query instead (one pass over the township)."""
     roles = user_roles(request.user)
     if Role.TOWNSHIP_SUPERVISOR in roles:
-        return _render_township(request, {"counts": counts})
+        return _render_township(request, {}, scope_counts=True)
     if roles & CARE_ROLES:
-        return _render_my_work(request, {"counts": counts})
+        return _render_my_work(request, {"counts": counts()})
     return None
 
 
@@ -146,13 +150,25 @@ def section_list(request: AuthenticatedHttpRequest, section: str) -> HttpRespons
 # --- the township overview ---------------------------------------------------------------------
 
 
-def _render_township(request: AuthenticatedHttpRequest, extra: dict[str, Any]) -> HttpResponse:
+def _render_township(
+    request: AuthenticatedHttpRequest, extra: dict[str, Any], *, scope_counts: bool = False
+) -> HttpResponse:
     context = _common(request)
     rows = selectors.village_overview(request.user, on=context["on"], policy=context["policy"])
     totals = selectors.overview_totals(rows)
-    work_counts = {**totals.counts, "proposals": selectors.proposals_open(request.user).count()}
+    if scope_counts:
+        context["counts"] = selectors.scope_counts(totals)
+    work_counts = {
+        **totals.counts,
+        "assigned": selectors.assigned_count(request.user, on=context["on"], policy=context["policy"]),
+        "proposals": selectors.proposals_open(request.user).count(),
+    }
     context.update(
         extra,
+        # Reversed once here, not per row and column in the template.
+        urls={
+            slug: reverse(f"work:{slug}") for slug in ("active", "overdue", "recent", "missing", "contact")
+        },
         rows=rows,
         totals=totals,
         work_counts=work_counts,

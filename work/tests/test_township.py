@@ -99,3 +99,24 @@ def test_it_lists_every_village_for_a_county_admin(world: World, login, village_
 )
 def test_it_refuses_other_roles(world: World, login, persona: str) -> None:
     assert login(persona).get("/work/township/").status_code == 403
+
+
+def test_its_tiles_count_what_my_work_lists(world: World, login, village_a1: None) -> None:
+    from work.selectors import TILES
+
+    client = login("township_supervisor")
+    counts = client.get("/work/township/").context["work_counts"]
+    assert counts == {**counts, **client.get("/work/").context["work_counts"]}
+    for slug in TILES:
+        assert counts[slug] == len(client.get(f"/work/{slug}/").context["page"].rows), slug
+
+
+def test_the_supervisors_first_page_counts_as_the_registry_does(
+    world: World, login, village_a1: None
+) -> None:
+    from registry.access import children_visible_to
+    from registry.selectors import counts_for
+
+    response = login("township_supervisor").get("/")
+    assert "work/township.html" in [t.name for t in response.templates]
+    assert response.context["counts"] == counts_for(children_visible_to(world.users["township_supervisor"]))
