@@ -500,8 +500,8 @@ def main() -> None:
     nights: list[Night] = []
     if not args.skip_nightly:
         print("Nightly job…")
-        nights.append(run_nightly(args.on, "first run of the date"))
-        nights.append(run_nightly(args.on, "second run, same date (changes nothing)"))
+        nights.append(run_nightly(args.on, "run 1"))
+        nights.append(run_nightly(args.on, "run 2, same date (must change nothing)"))
     block = render(args, setup, load, indexes, PAGES, nights, load_before)
     if args.no_report:
         print(block)
