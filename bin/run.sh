@@ -9,7 +9,8 @@
 #      var/demo-logins.txt (mode 600) and printed on every later run;
 #   4. collectstatic;
 #   5. the web server (gunicorn, or runserver when SHOUHU_DEBUG=1) and the task worker
-#      (manage.py db_worker) with its job reaper (requeue_stale_jobs --every 60) together.
+#      (manage.py db_worker) with its job reaper (requeue_stale_jobs --every 60) and the
+#      nightly job's scheduler (run_schedule --every 60) together.
 #      Ctrl-C stops them all.
 #
 # Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (gunicorn workers, 2),
@@ -209,6 +210,9 @@ pids+=("$!")
 # The job reaper: requeues jobs whose worker died (lease expired), RE-4.
 "$PY" manage.py requeue_stale_jobs --every 60 --verbosity 0 &
 pids+=("$!")
+# The scheduler: submits the nightly life-events job (work.nightly) once a day, issue 4.
+"$PY" manage.py run_schedule --every 60 --verbosity 0 &
+pids+=("$!")
 if [[ $DEBUG_MODE -eq 1 ]]; then
     "$PY" manage.py runserver "$BIND" &
     MODE="runserver (SHOUHU_DEBUG=1)"
@@ -276,7 +280,7 @@ bar="===========================================================================
 echo
 echo "$bar"
 echo "  守护 Shouhu 已启动 is running: $URL"
-echo "  $MODE + 任务进程 task worker (manage.py db_worker)"
+echo "  $MODE + 任务进程 task worker (manage.py db_worker) + 每晚任务调度 scheduler (run_schedule)"
 echo "  按 Ctrl-C 停止 press Ctrl-C to stop"
 if [[ $demo_loaded -eq 1 && -s $LOGINS ]]; then
     echo

@@ -117,3 +117,12 @@ class ContactForm(forms.Form):
 
     def clean_contacted_on(self) -> dt.date:
         return _not_future(self.cleaned_data["contacted_on"], "联系日期")
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label="作废原因",
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": "如：日期录错，应为上周五"}),
+        error_messages={"required": "请填写作废原因。", "max_length": "作废原因不能超过 80 个字。"},
+    )

@@ -51,6 +51,13 @@ class ParentNotice(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="录入人"
     )
 
+    # A wrong entry is voided (作废) with a reason, never deleted: it stays in the list, struck out.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="作废人"
+    )
+    void_reason = models.CharField("作废原因", max_length=80, blank=True)
+
     history = HistoricalRecords(excluded_fields=["new_phone_index"])
 
     class Meta:
@@ -100,6 +107,13 @@ class ParentContact(models.Model):
     recorded_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="录入人"
     )
+
+    # A wrong entry is voided (作废) with a reason, never deleted: it stays in the list, struck out.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="作废人"
+    )
+    void_reason = models.CharField("作废原因", max_length=80, blank=True)
 
     history = HistoricalRecords()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -165,3 +165,43 @@ def parent_contact_record(
         Q(last_parent_contact_on__isnull=True) | Q(last_parent_contact_on__lt=contacted_on)
     ).update(last_parent_contact_on=contacted_on)
     return contact, True
+
+
+def _void_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": "请填写作废原因。"})
+    return reason
+
+
+@transaction.atomic
+def parent_contact_void(*, user: User, contact: ParentContact, reason: str) -> ParentContact:
+    """Void a wrongly entered contact (作废, with a reason and history; never deleted) and set
+    the file's last contact back to the latest contact still standing."""
+    reason = _void_reason(reason)
+    Child.objects.select_for_update().filter(pk=contact.child_id).first()  # one writer per file
+    locked = ParentContact.objects.select_for_update().get(pk=contact.pk)
+    if locked.voided_at is not None:
+        raise ValidationError("这条亲情联系已经作废。")
+    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), user, reason
+    locked._history_user = user  # type: ignore[attr-defined]
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    standing = ParentContact.objects.filter(child_id=locked.child_id, voided_at__isnull=True)
+    latest = standing.aggregate(latest=Max("contacted_on"))["latest"]
+    Child.objects.filter(pk=locked.child_id).update(last_parent_contact_on=latest)
+    return locked
+
+
+@transaction.atomic
+def parent_notice_void(*, user: User, notice: ParentNotice, reason: str) -> ParentNotice:
+    """Void a wrongly entered notice (作废, with a reason and history; never deleted). The
+    parent's facts it brought into the file are corrected in the file itself (registry edit,
+    with history and the version check): only the user knows what the right facts are."""
+    reason = _void_reason(reason)
+    locked = ParentNotice.objects.select_for_update().get(pk=notice.pk)
+    if locked.voided_at is not None:
+        raise ValidationError("这条告知记录已经作废。")
+    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), user, reason
+    locked._history_user = user  # type: ignore[attr-defined]
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    return locked

@@ -9,4 +9,6 @@ urlpatterns = [
     path(
         "children/<uuid:child_id>/parents/<slug:role>/unreachable/", views.reachability, name="reachability"
     ),
+    path("contacts/<uuid:contact_id>/void/", views.contact_void, name="contact_void"),
+    path("notices/<uuid:notice_id>/void/", views.notice_void, name="notice_void"),
 ]

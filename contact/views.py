@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 from audit.models import EventType
 from audit.services import access_log, audit_event
 from contact import services
-from contact.forms import ContactForm, NoticeForm, ReachabilityForm
+from contact.forms import ContactForm, NoticeForm, ReachabilityForm, VoidForm
+from contact.models import ParentContact, ParentNotice
 from core.http import AuthenticatedHttpRequest
 from registry import choices as c
 from registry.access import access_child
@@ -137,3 +138,57 @@ def reachability(request: AuthenticatedHttpRequest, child_id: str, role: str) ->
             return redirect("registry:detail", child_id=child.id)
     _log_form_read(request, child, "parent_reachability")
     return render(request, "contact/reachability_form.html", {"child": child, "parent": parent, "form": form})
+
+
+VOIDED_NOTICE = "已作废这条告知记录。家长的务工地点或电话如需更正，请在档案中编辑（修改留有历史记录）。"
+
+
+def _entry(model: type[ParentContact] | type[ParentNotice], entry_id: str) -> Any:
+    entry = model.objects.filter(pk=entry_id).select_related("child").first()
+    if entry is None:
+        raise Http404("未找到该记录")
+    return entry
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_void(request: AuthenticatedHttpRequest, contact_id: str) -> HttpResponse:
+    """Void a wrongly entered contact with a reason; the file's last contact moves back."""
+    contact: ParentContact = _entry(ParentContact, contact_id)
+    child = access_child(request.user, contact.child_id, for_write=True)
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.parent_contact_void(user=request.user, contact=contact, **form.cleaned_data)
+                _log_write(request, child, change="parent_contact_void", contact=str(contact.id))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "已作废这条亲情联系记录。")
+            return redirect("registry:detail", child_id=child.id)
+    _log_form_read(request, child, "parent_contact_void")
+    context = {"child": child, "entry": contact, "kind": "contact", "form": form}
+    return render(request, "contact/void_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice_void(request: AuthenticatedHttpRequest, notice_id: str) -> HttpResponse:
+    """Void a wrongly entered notice with a reason; the parent's facts are corrected in the file."""
+    notice: ParentNotice = _entry(ParentNotice, notice_id)
+    child = access_child(request.user, notice.child_id, for_write=True)
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.parent_notice_void(user=request.user, notice=notice, **form.cleaned_data)
+                _log_write(request, child, change="parent_notice_void", notice=str(notice.id))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, VOIDED_NOTICE)
+            return redirect("registry:detail", child_id=child.id)
+    _log_form_read(request, child, "parent_notice_void")
+    context = {"child": child, "entry": notice, "kind": "notice", "form": form}
+    return render(request, "contact/void_form.html", context)

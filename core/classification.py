@@ -98,13 +98,13 @@ _TABLE: dict[str, dict[str, str]] = {
     },
     # Parents' notices and parent–child contacts (contact app).
     "contact.ParentNotice": {
-        INTERNAL: "id child parent recorded_at recorded_by",
-        PERSONAL: "notified_on channel told_village told_school work_province work_city",
+        INTERNAL: "id child parent recorded_at recorded_by voided_at voided_by",
+        PERSONAL: "notified_on channel told_village told_school work_province work_city void_reason",
         SENSITIVE: "work_detail new_phone new_phone_index note",
     },
     "contact.ParentContact": {
-        INTERNAL: "id child submission_key recorded_at recorded_by arranged_by",
-        PERSONAL: "contacted_on kind with_whom duration_minutes",
+        INTERNAL: "id child submission_key recorded_at recorded_by arranged_by voided_at voided_by",
+        PERSONAL: "contacted_on kind with_whom duration_minutes void_reason",
         SENSITIVE: "note",
     },
     "work.LifeEventProposal": {
@@ -137,6 +137,34 @@ _TABLE: dict[str, dict[str, str]] = {
     },
     "notify.RecipientAddress": {INTERNAL: "id user updated_at", SENSITIVE: "phone email"},
 }
+
+# Apps that keep their table beside their models: `<app>/classification.py` with TABLE (same
+# shape as _TABLE) and, optionally, NOT_ENCRYPTED (label → reason). Plain constants: importing
+# them loads no models.
+APP_TABLES = ("reports", "cases", "interventions", "schooling", "tasks")
+
+
+def _app_tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    import importlib
+
+    tables: dict[str, dict[str, str]] = {}
+    reasons: dict[str, str] = {}
+    for app in APP_TABLES:
+        try:
+            module = importlib.import_module(f"{app}.classification")
+        except ModuleNotFoundError as error:
+            if error.name in (app, f"{app}.classification"):
+                continue
+            raise
+        clash = set(module.TABLE) & (set(_TABLE) | set(tables))
+        assert not clash, f"{app}: classified twice: {sorted(clash)}"
+        tables.update(module.TABLE)
+        reasons.update(getattr(module, "NOT_ENCRYPTED", {}))
+    return tables, reasons
+
+
+_APP_TABLE, _APP_NOT_ENCRYPTED = _app_tables()
+_TABLE.update(_APP_TABLE)
 
 CLASSIFICATION: dict[str, str] = {
     f"{model}.{name}": level
@@ -173,6 +201,7 @@ NOT_ENCRYPTED: dict[str, str] = {
     "care.Visit.emotional_ok": "走访核查结果（是/否），不含心理状况细节；由访问范围控制（AC-2）",
     "registry.Parent.incapacity_note": _FREE_TEXT,
 }
+NOT_ENCRYPTED.update(_APP_NOT_ENCRYPTED)
 
 HISTORY_FIELDS = frozenset(
     {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}

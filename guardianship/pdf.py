@@ -3,13 +3,16 @@
 The font is a GB 2312 subset of Noto Serif CJK SC (guardianship/fonts, SIL OFL 1.1); fpdf2
 embeds only the glyphs used, with a ToUnicode map, so the text can be searched, copied and
 extracted (tests/test_agreement_pdf.py reads it back). Characters outside the subset (a rare
-name character) print as the font's missing-glyph box; the HTML print view has no such limit.
+name character) print as the font's missing-glyph box; the HTML print view has no such limit, and
+the agreement page names such characters (missing_characters) and says to print from there.
 """
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
@@ -94,6 +97,23 @@ def _signatures(pdf: FPDF) -> None:
         pdf.line(pdf.get_x(), baseline, left + 105, baseline)
         pdf.set_x(left + 110)
         pdf.cell(0, row, DATE_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+@functools.cache
+def _font_characters() -> frozenset[int]:
+    with TTFont(str(FONT), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def missing_characters(agreement: GuardianshipAgreement) -> str:
+    """The characters of the agreement that the PDF's font cannot draw (a rare name character),
+    in order of first use; the page tells the user to print from the browser instead."""
+    drawable = _font_characters()
+    seen: dict[str, None] = {}
+    for ch in f"{agreement.title}{agreement.text}{agreement.duties}":
+        if not ch.isspace() and ord(ch) not in drawable:
+            seen.setdefault(ch)
+    return "".join(seen)
 
 
 def agreement_pdf(agreement: GuardianshipAgreement) -> bytes:

@@ -28,7 +28,7 @@ from geo.models import Region, RegionLevel
 from guardianship import rules, selectors, services
 from guardianship.forms import AgreementForm, DutyAckForm, ScanForm, SignForm, TemplateForm
 from guardianship.models import GuardianshipAgreement
-from guardianship.pdf import agreement_pdf
+from guardianship.pdf import agreement_pdf, missing_characters
 from registry.access import access_child, active_grants, children_editable_by
 from registry.models import Child, EntrustedGuardian
 
@@ -125,6 +125,7 @@ def agreement_detail(request: AuthenticatedHttpRequest, agreement_id: str) -> Ht
         "expired": agreement.is_current and agreement.valid_until < today,
         "sign_form": SignForm(initial={"signed_on": today}),
         "scan_form": ScanForm(),
+        "pdf_missing": missing_characters(agreement),
     }
     return render(request, "guardianship/agreement_detail.html", context)
 

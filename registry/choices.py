@@ -75,6 +75,7 @@ class Status(models.TextChoices):
 
 class ExitReason(models.TextChoices):
     AGED_OUT = "aged_16", "年满16周岁"
+    AGED_18 = "aged_18", "年满18周岁"  # 困境儿童、事实无人抚养儿童 (R4)
     PARENTS_RETURNED = "parents_returned", "父母返乡"
     MOVED_WITH_PARENTS = "moved_with_parents", "随父母外出"
     MOVED_AWAY = "moved_away", "迁出本地"

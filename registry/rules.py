@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from registry import choices as c
 
 LEFT_BEHIND_AGE = 16
+# 困境儿童 and 事实无人抚养儿童 are followed until 18 (R4).
+CHILD_AGE = 18
 AGE_BANDS = (("0-5", 0, 5), ("6-13", 6, 13), ("14-15", 14, 15))
 AGE_BAND_LABELS = {"0-5": "0–5 岁", "6-13": "6–13 岁", "14-15": "14–15 岁"}
 

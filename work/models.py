@@ -20,6 +20,7 @@ from registry.models import Child
 
 class ProposalKind(models.TextChoices):
     AGED_OUT = "aged_out", "年满16周岁"
+    AGED_18 = "aged_18", "年满18周岁（困境儿童、事实无人抚养儿童）"
     PARENTS_RETURNED = "parents_returned", "父母返乡"
 
 
@@ -32,6 +33,7 @@ class ProposalState(models.TextChoices):
 # The exit reason a confirmed proposal writes on the file.
 EXIT_REASON = {
     ProposalKind.AGED_OUT: c.ExitReason.AGED_OUT,
+    ProposalKind.AGED_18: c.ExitReason.AGED_18,
     ProposalKind.PARENTS_RETURNED: c.ExitReason.PARENTS_RETURNED,
 }
 

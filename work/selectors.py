@@ -60,6 +60,11 @@ def _latest_birth_aged_16(on: dt.date) -> dt.date:
     return rules.birth_range_for_age(rules.LEFT_BEHIND_AGE, rules.LEFT_BEHIND_AGE, on)[1]
 
 
+def _latest_birth_aged_18(on: dt.date) -> dt.date:
+    """The latest birth date of a child who is 18 or older on `on`."""
+    return rules.birth_range_for_age(rules.CHILD_AGE, rules.CHILD_AGE, on)[1]
+
+
 def unreachable_parents() -> QuerySet[Parent, Any]:
     return Parent.objects.filter(unreachable=True).values("child_id")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -242,6 +243,17 @@ def _eligible_by_category() -> Any:
     return Child.objects.filter(status=c.Status.ACTIVE, is_in_difficulty=False, is_de_facto_orphan=False)
 
 
+def _aged_18_rows(on: dt.date) -> list[tuple[uuid.UUID, int, list[str]]]:
+    """困境儿童 and 事实无人抚养儿童 who have turned 18 (R4): proposed for exit as 年满18周岁."""
+    latest = selectors._latest_birth_aged_18(on)
+    rows = (
+        Child.objects.filter(status=c.Status.ACTIVE, birth_date__lte=latest)
+        .filter(Q(is_in_difficulty=True) | Q(is_de_facto_orphan=True))
+        .values_list("id", "version")
+    )
+    return [(child_id, version, ["age_18"]) for child_id, version in rows]
+
+
 def _aged_out_rows(on: dt.date) -> list[tuple[uuid.UUID, int, list[str]]]:
     latest = selectors._latest_birth_aged_16(on)
     rows = _eligible_by_category().filter(birth_date__lte=latest).values_list("id", "version")
@@ -289,9 +301,11 @@ def _returned_rows(on: dt.date) -> list[tuple[uuid.UUID, int, list[str]]]:
 
 
 def life_events_propose(*, on: dt.date) -> dict[str, int]:
-    """Propose exits: children who have turned 16, and children whose parents returned."""
+    """Propose exits: left-behind children who have turned 16, 困境儿童 and 事实无人抚养儿童 who
+    have turned 18, and children whose parents returned."""
     return {
         ProposalKind.AGED_OUT.value: _propose(ProposalKind.AGED_OUT, _aged_out_rows(on), on),
+        ProposalKind.AGED_18.value: _propose(ProposalKind.AGED_18, _aged_18_rows(on), on),
         ProposalKind.PARENTS_RETURNED.value: _propose(ProposalKind.PARENTS_RETURNED, _returned_rows(on), on),
     }
 

@@ -20,6 +20,30 @@ def _father(world: World, key: str) -> dict[str, Any]:
     return {"child_id": world.children[key].pk, "role": "father"}
 
 
+def _contact(world: World, key: str) -> uuid.UUID:
+    """A fresh contact of the child per case, so that each allowed void has something to void."""
+    contact = ParentContact.objects.create(
+        child_id=world.children[key].pk,
+        contacted_on=timezone.localdate(),
+        kind="phone",
+        with_whom="both",
+        submission_key=uuid.uuid4(),
+    )
+    return contact.pk
+
+
+def _notice(world: World, key: str) -> uuid.UUID:
+    child_id = world.children[key].pk
+    notice = ParentNotice.objects.create(
+        child_id=child_id,
+        parent=Parent.objects.get(child_id=child_id, role="father"),
+        notified_on=timezone.localdate(),
+        channel="phone",
+        new_phone="13812345670",
+    )
+    return notice.pk
+
+
 def routes(m: ModuleType) -> dict[str, Any]:
     def child(ctx: Any) -> Child:
         return ctx.child or Child.objects.get(pk=ctx.world.children["a1"].pk)
@@ -60,7 +84,34 @@ def routes(m: ModuleType) -> dict[str, Any]:
     def father_unreachable(ctx: Any) -> Hashable:
         return Parent.objects.get(child=child(ctx), role="father").unreachable
 
+    def void_data(ctx: Any) -> dict[str, Any]:
+        return {"reason": "矩阵测试：录错"}
+
+    def contacts_voided(ctx: Any) -> Hashable:
+        return ParentContact.objects.filter(child=child(ctx), voided_at__isnull=False).count()
+
+    def notices_voided(ctx: Any) -> Hashable:
+        return ParentNotice.objects.filter(child=child(ctx), voided_at__isnull=False).count()
+
     return {
+        "contact:contact_void": m.Route(
+            "child",
+            (
+                m.GET(m.writable, shows=name),
+                m.Op("POST", 302, m.writable, void_data, effect=contacts_voided),
+            ),
+            lookup=_contact,
+            note="the contact's child decides: the editors in scope",
+        ),
+        "contact:notice_void": m.Route(
+            "child",
+            (
+                m.GET(m.writable, shows=name),
+                m.Op("POST", 302, m.writable, void_data, effect=notices_voided),
+            ),
+            lookup=_notice,
+            note="the notice's child decides: the editors in scope",
+        ),
         "contact:notice_new": m.Route(
             "child",
             (m.GET(m.writable, shows=name), m.Op("POST", 302, m.writable, notice_data, effect=notice_count)),

@@ -157,3 +157,47 @@ def test_children_with_no_parent_away_and_exited_files_are_not_listed(world: Wor
     Parent.objects.filter(child=a1).update(status="at_home")
     Child.objects.filter(pk=a2.pk).update(status="exited", exit_reason="moved_away")
     assert not contact_overdue(supervisor, 7, on=dt.date(2028, 6, 1)).exists()
+
+
+def test_a_wrong_contact_is_voided_with_a_reason_and_the_last_contact_moves_back(
+    world: World, login: Any
+) -> None:
+    child = _child(world)
+    client = login("village_worker")
+    client.post(f"/children/{child.pk}/contacts/new/", _post(contacted_on="2028-02-10"))
+    client.post(f"/children/{child.pk}/contacts/new/", _post(contacted_on="2028-02-24"))
+    wrong = ParentContact.objects.get(contacted_on=dt.date(2028, 2, 24))
+    assert _child(world).last_parent_contact_on == dt.date(2028, 2, 24)
+
+    refused = client.post(f"/contacts/{wrong.pk}/void/", {"reason": "  "})
+    assert refused.status_code == 200 and "请填写作废原因。" in refused.content.decode()
+    assert ParentContact.objects.get(pk=wrong.pk).voided_at is None
+
+    response = client.post(f"/contacts/{wrong.pk}/void/", {"reason": "日期录错"})
+    assert response.status_code == 302 and response["Location"] == f"/children/{child.pk}/"
+    wrong.refresh_from_db()
+    assert wrong.voided_by == world.users["village_worker"] and wrong.void_reason == "日期录错"
+    assert wrong.history.count() == 2  # kept, never deleted
+    assert _child(world).last_parent_contact_on == dt.date(2028, 2, 10)
+    assert AuditEvent.objects.filter(detail__change="parent_contact_void", object_id=str(child.pk)).exists()
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert "已作废：日期录错" in page
+
+    again = client.post(f"/contacts/{wrong.pk}/void/", {"reason": "再点一次"})
+    assert again.status_code == 200 and "已经作废" in again.content.decode()
+
+    # The only standing contact voided too: the file has no contact again.
+    other = ParentContact.objects.get(contacted_on=dt.date(2028, 2, 10))
+    client.post(f"/contacts/{other.pk}/void/", {"reason": "录到了别的孩子名下"})
+    assert _child(world).last_parent_contact_on is None
+
+
+def test_voiding_a_contact_is_refused_outside_the_writable_scope(world: World, login: Any) -> None:
+    child = _child(world)
+    login("village_worker").post(f"/children/{child.pk}/contacts/new/", _post())
+    contact = ParentContact.objects.get(child=child)
+    for persona in ("social_worker", "school_staff", "police"):
+        client = login(persona)
+        assert client.get(f"/contacts/{contact.pk}/void/").status_code == 404
+        assert client.post(f"/contacts/{contact.pk}/void/", {"reason": "越权"}).status_code == 404
+    assert ParentContact.objects.get(pk=contact.pk).voided_at is None

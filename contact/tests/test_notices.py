@@ -167,3 +167,34 @@ def test_the_form_is_a_read_of_the_file(world: World, login: Any) -> None:
     assert "138****0001" in page.content.decode() and "13800000001" not in page.content.decode()
     event = AuditEvent.objects.filter(action=EventType.VIEW, object_id=str(child.pk)).latest("id")
     assert event.detail == {"section": "parent_notice"}
+
+
+def test_a_wrong_notice_is_voided_with_a_reason_and_kept(world: World, login: Any) -> None:
+    child = _child(world)
+    client = login("village_worker")
+    client.post(f"/children/{child.pk}/notices/new/", _post())
+    notice = ParentNotice.objects.get(child=child)
+    form = client.get(f"/notices/{notice.pk}/void/").content.decode()
+    assert "请作废后在档案中编辑更正" in form and "13812345670" not in form  # the phone stays masked
+
+    refused = client.post(f"/notices/{notice.pk}/void/", {"reason": ""})
+    assert refused.status_code == 200 and "请填写作废原因。" in refused.content.decode()
+
+    response = client.post(f"/notices/{notice.pk}/void/", {"reason": "录到了母亲名下才对"})
+    assert response.status_code == 302 and response["Location"] == f"/children/{child.pk}/"
+    notice.refresh_from_db()
+    assert notice.voided_by == world.users["village_worker"] and notice.void_reason == "录到了母亲名下才对"
+    assert notice.history.count() == 2
+    assert AuditEvent.objects.filter(detail__change="parent_notice_void", object_id=str(child.pk)).exists()
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert "已作废：录到了母亲名下才对" in page
+
+
+def test_voiding_a_notice_is_refused_outside_the_writable_scope(world: World, login: Any) -> None:
+    child = _child(world)
+    login("village_worker").post(f"/children/{child.pk}/notices/new/", _post())
+    notice = ParentNotice.objects.get(child=child)
+    for persona in ("social_worker", "school_staff", "police"):
+        client = login(persona)
+        assert client.post(f"/notices/{notice.pk}/void/", {"reason": "越权"}).status_code == 404
+    assert ParentNotice.objects.get(pk=notice.pk).voided_at is None

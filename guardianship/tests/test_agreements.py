@@ -211,6 +211,18 @@ def test_the_pdf_carries_the_chinese_text(world: World, login: Any) -> None:
     assert event.detail["format"] == "pdf"
 
 
+def test_the_page_names_characters_the_pdf_cannot_draw(world: World, login: Any) -> None:
+    agreement = _agreement(world, login)
+    client = login("village_worker")
+    assert "PDF 字体不含的生僻字" not in client.get(f"/agreements/{agreement.pk}/").content.decode()
+
+    # A rare name character outside the font's GB 2312 subset (䶮, U+4DAE).
+    text = agreement.text.replace("王奶奶", "王䶮奶奶")
+    GuardianshipAgreement.objects.filter(pk=agreement.pk).update(text=text)
+    page = client.get(f"/agreements/{agreement.pk}/").content.decode()
+    assert "协议中的“䶮”是 PDF 字体不含的生僻字" in page and "打印（A4）" in page
+
+
 # --- signing -----------------------------------------------------------------------------------------
 
 

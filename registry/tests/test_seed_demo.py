@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test import Client
 
 from accounts.models import Role, RoleGrant, User
+from care.models import Visit
 from core import idnumber
 from core.models import demo_loaded
 from geo.models import Region, Unit
@@ -63,6 +65,9 @@ def _digest() -> str:
         User.objects.order_by("username").values_list("id", "username", "full_name", "date_joined"),
         Assignment.objects.order_by("id").values_list("id", "user__username", "child__file_no"),
         Child.history.order_by("id", "history_date").values_list("id", "history_type", "history_date"),
+        Visit.objects.order_by("id").values_list(
+            "id", "child__file_no", "visited_on", "kind", "visitor__username"
+        ),
     ]  # fmt: skip
     digest = hashlib.sha256()
     for query in queries:
@@ -170,6 +175,36 @@ def test_it_makes_one_account_per_role_that_can_log_in(demo: str, client: Client
     assert Child.objects.filter(school__name="廉州镇中心小学").exists()
     for role in (Role.SOCIAL_WORKER, Role.VISITING_CADRE):
         assert Assignment.objects.filter(user__username=f"demo_{role}", active=True).exists()
+
+
+def test_it_records_visits_for_the_demo_accounts_children(demo: str, client: Client) -> None:
+    """The demo village and the assigned children open on a believable state: most visited in
+    the last months, their due dates moved on from the opening date; the rest unvisited."""
+    worker = RoleGrant.objects.select_related("user", "unit__region").get(
+        role=Role.VILLAGE_WORKER, user__username__startswith="demo_"
+    )
+    # A small demo may leave the demo village empty; the assigned children are always there.
+    looked_after = (
+        Child.objects.filter(status=c.Status.ACTIVE)
+        .filter(Q(village=worker.scope_region) | Q(assignments__active=True))
+        .distinct()
+    )
+    visited = looked_after.filter(last_visit_on__isnull=False)
+    assert visited.count() >= looked_after.count() // 2 > 0
+    visits = Visit.objects.filter(child__in=visited)
+    assert set(visits.values_list("visitor_id", flat=True)) <= {worker.user_id} | set(
+        Assignment.objects.values_list("user_id", flat=True)
+    )
+    assert all(ON - dt.timedelta(days=400) < day < ON for day in visits.values_list("visited_on", flat=True))
+    assert all("演示数据" in visit.notes for visit in visits)
+    for child in visited:
+        latest = Visit.objects.filter(child=child).order_by("-visited_on").first()
+        assert latest is not None and child.last_visit_on == latest.visited_on
+        assert child.next_visit_due is not None and child.next_visit_due > latest.visited_on
+    assert Visit.history.count() == Visit.objects.count()
+    outside = Child.objects.exclude(village=worker.scope_region).exclude(assignments__active=True)
+    assert not outside.filter(last_visit_on__isnull=False).exists()
+    assert "演示走访记录" in demo
 
 
 def test_it_refuses_to_run_twice(demo: str) -> None:

@@ -83,7 +83,7 @@ def _changes(result: dict[str, object]) -> list[int]:
 
 def test_it_changes_nothing_the_second_time(world: World, busy: None) -> None:
     first = nightly_run(on=today())
-    assert first["proposals"] == {"aged_out": 1, "parents_returned": 1}
+    assert first["proposals"] == {"aged_out": 1, "aged_18": 0, "parents_returned": 1}
     second = nightly_run(on=today())
     assert _changes(second) == [0] * len(_changes(second))
     assert LifeEventProposal.objects.count() == 2
@@ -105,7 +105,7 @@ def test_it_runs_as_a_job_and_records_its_result(
         job = job_submit(kind=KIND, payload={"on": today().isoformat()}, idempotency_key="t", user=None)
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error
-    assert job.result["proposals"] == {"aged_out": 1, "parents_returned": 1}
+    assert job.result["proposals"] == {"aged_out": 1, "aged_18": 0, "parents_returned": 1}
     assert job.progress_current == job.progress_total == 4000
 
 

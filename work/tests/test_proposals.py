@@ -7,6 +7,7 @@ import pytest
 from django.db.models import F
 
 from registry import choices as c
+from registry import rules
 from registry.models import Child, Parent
 from testing.world import World, make_child
 from work.models import LifeEventProposal, ProposalKind, ProposalState
@@ -23,6 +24,12 @@ def events(world: World) -> dict[str, Child]:
     difficulty = make_child(
         world.village_a1, admin, name="困境十六", birth_date=turning_16_in(-1), is_in_difficulty=True
     )
+    # 困境儿童 / 事实无人抚养儿童 run to 18 (R4): one who turned 18 yesterday, one who turns 18
+    # tomorrow. Files are opened younger and aged here (the form rightly refuses an adult).
+    difficulty_18 = make_child(world.village_a1, admin, name="困境十八", is_in_difficulty=True)
+    orphan_17 = make_child(world.village_a1, admin, name="无人抚养十七", is_de_facto_orphan=True)
+    Child.objects.filter(pk=difficulty_18.pk).update(birth_date=rules.add_years(turning_16_in(-1), -2))
+    Child.objects.filter(pk=orphan_17.pk).update(birth_date=rules.add_years(turning_16_in(1), -2))
     returned = make_child(world.village_a1, admin, name="父母返乡")
     Parent.objects.filter(child=returned).update(status=c.ParentStatus.AT_HOME)
     one_home = make_child(world.village_b1, admin, name="母亲返乡")
@@ -37,6 +44,8 @@ def events(world: World) -> dict[str, Child]:
         "birthday": birthday,
         "tomorrow": tomorrow,
         "difficulty": difficulty,
+        "difficulty_18": difficulty_18,
+        "orphan_17": orphan_17,
         "returned": returned,
         "one_home": one_home,
         "ill": ill,
@@ -49,11 +58,12 @@ def _open(kind: str) -> set[str]:
 
 
 def test_it_proposes_each_exit_once(world: World, events: dict[str, Child]) -> None:
-    assert life_events_propose(on=today()) == {"aged_out": 2, "parents_returned": 2}
+    assert life_events_propose(on=today()) == {"aged_out": 2, "aged_18": 1, "parents_returned": 2}
     assert _open(ProposalKind.AGED_OUT) == {"满十六", "今天生日"}
+    assert _open(ProposalKind.AGED_18) == {"困境十八"}
     assert _open(ProposalKind.PARENTS_RETURNED) == {"父母返乡", "母亲返乡"}
-    assert life_events_propose(on=today()) == {"aged_out": 0, "parents_returned": 0}
-    assert LifeEventProposal.objects.count() == 4
+    assert life_events_propose(on=today()) == {"aged_out": 0, "aged_18": 0, "parents_returned": 0}
+    assert LifeEventProposal.objects.count() == 5
     proposal = LifeEventProposal.objects.get(child=events["returned"])
     assert proposal.facts == ["father_at_home", "mother_at_home"]
     assert proposal.history.count() == 1
@@ -62,7 +72,11 @@ def test_it_proposes_each_exit_once(world: World, events: dict[str, Child]) -> N
 def test_it_confirms_an_exit_with_the_right_reason(world: World, login, events: dict[str, Child]) -> None:
     life_events_propose(on=today())
     client = login("village_worker")
-    for key, reason in (("aged", c.ExitReason.AGED_OUT), ("returned", c.ExitReason.PARENTS_RETURNED)):
+    for key, reason in (
+        ("aged", c.ExitReason.AGED_OUT),
+        ("difficulty_18", c.ExitReason.AGED_18),
+        ("returned", c.ExitReason.PARENTS_RETURNED),
+    ):
         proposal = LifeEventProposal.objects.get(child=events[key])
         response = client.post(
             f"/work/proposals/{proposal.pk}/confirm/", {"exit_date": today().isoformat(), "note": ""}

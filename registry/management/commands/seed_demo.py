@@ -48,8 +48,13 @@ class Command(BaseCommand):
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary, time.perf_counter() - started)
-        # Risk colours and visit due dates of the new files (issue 4), as the nightly job would.
+        # Visits for the demo accounts' files, then the risk colours and visit due dates of the
+        # new files (issue 4), as the nightly job would.
+        from care.demo import demo_visits_create
         from care.services import care_recompute_all
+
+        visits = demo_visits_create(on=on, seed=options["seed"])
+        self.stdout.write(f"演示走访记录 {visits} 条（演示村及指派给演示驻村干部、社工的儿童）。")
 
         computing = time.perf_counter()
         counts = care_recompute_all(on=on)
