@@ -47,7 +47,7 @@ endif
 RUNTIME_STAMP := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 
-.PHONY: help run test lint typecheck test-sqlite test-postgres test-browser bench clean distclean venv
+.PHONY: help run test lint typecheck test-databases test-sqlite test-postgres test-browser bench clean distclean venv
 
 help:
 	@echo "make run            启动：gunicorn + 任务进程，http://$(HOST):$(PORT)/ (SHOUHU_DEBUG=1: runserver)"
@@ -90,7 +90,7 @@ run: $(RUNTIME_STAMP) | var
 
 # --- checks ----------------------------------------------------------------------------------
 
-test: lint typecheck test-sqlite test-postgres test-browser
+test: lint typecheck test-databases test-browser
 	@echo
 	@echo "make test: 全部通过 all stages passed"
 
@@ -100,6 +100,15 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy .
 
+# The SQLite and PostgreSQL runs side by side: each is one process on one core (TEST_SERIAL=1
+# runs them one after the other).
+TEST_SERIAL ?= 0
+test-databases: $(DEV_STAMP) | var
+	@if [ "$(TEST_SERIAL)" = 1 ]; then \
+		$(MAKE) test-sqlite && $(MAKE) test-postgres; \
+	else \
+		bash bin/side-by-side.sh sqlite "$(MAKE) test-sqlite" postgres "$(MAKE) test-postgres"; \
+	fi
 test-sqlite: $(DEV_STAMP) | var
 	@DATABASE_URL='$(SQLITE_TEST_URL)' VENV='$(VENV)' bash bin/pytest.sh -m "not browser" $(XDIST) $(PYTEST_ARGS)
 

@@ -10,6 +10,8 @@ def shouhu(request: HttpRequest) -> dict[str, Any]:
     from accounts.models import User
     from audit.permissions import can_read_alerts, can_read_audit
     from registry.access import can_request_emergency_access, user_roles
+    from reports.access import may_file_reports
+    from schooling.access import Action, can, can_see_hukou
 
     user = getattr(request, "user", None)
     context: dict[str, Any] = {"SHOUHU_DEMO": demo_loaded()}
@@ -19,5 +21,10 @@ def shouhu(request: HttpRequest) -> dict[str, Any]:
             nav_alerts=can_read_alerts(user),
             nav_emergency=can_request_emergency_access(user),
             nav_roles=sorted(user_roles(user)),
+            # Every data role files reports (R17) and may be named on one; the 三员 may not.
+            nav_reports=may_file_reports(user),
+            nav_dropout=can(user, Action.READ),
+            nav_hukou=can_see_hukou(user),
+            nav_cases=bool(user_roles(user) & {"county_admin", "township_supervisor"}),
         )
     return context

@@ -49,6 +49,9 @@ BODY_MAX = 2000
 _DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-]+(?=[\dXx])")
 # 17 digits and a digit or X: an ID number, or part of a longer run of digits, which a
 # notification has no reason to carry either (file numbers belong in links, as UUIDs).
+# A UUID (the id in a link): its dashes are not gaps between digits of one number. Without this,
+# a link such as /reports/12345678-1234-4234-9234-123456789012/ read as an ID number.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ID_LIKE = re.compile(r"\d{17}[\dXx]")
 # A mainland mobile number, optionally with the country code, not inside a longer number.
 _MOBILE_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
@@ -64,7 +67,7 @@ class DeliveryFailedError(Exception):
 
 def personal_number_error(text: str) -> str | None:
     """The Chinese reason `text` may not go into a notification, or None."""
-    flat = _DIGIT_GAPS.sub("", text.translate(idnumber.FULLWIDTH))
+    flat = _DIGIT_GAPS.sub("", _UUID.sub("", text.translate(idnumber.FULLWIDTH)))
     if _ID_LIKE.search(flat):
         return NO_ID
     if _MOBILE_LIKE.search(flat):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import WRITE_ROLES, User
 from core import idnumber
 from core.masking import mask_id, mask_phone
+from core.widgets import FastSelect
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
 from registry import rules, validation
@@ -21,6 +22,8 @@ BLANK = [("", "全部")]
 
 
 class RegionChoiceField(forms.ModelChoiceField[Region]):
+    widget = FastSelect
+
     def label_from_instance(self, obj: Region) -> str:
         return obj.name
 

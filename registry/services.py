@@ -201,8 +201,11 @@ def _save_family(child: Child, data: FileData, user: User) -> None:
 
 
 @transaction.atomic
-def child_file_update(*, user: User, child: Child, expected_version: int, data: FileData) -> Child:
-    """Save an edit made on `expected_version`; refuse it if the file has moved on."""
+def child_file_update(
+    *, user: User, child: Child, expected_version: int, data: FileData, reason: str = ""
+) -> Child:
+    """Save an edit made on `expected_version`; refuse it if the file has moved on. `reason`
+    (optional) is kept on the history row: why another workflow changed the file."""
     locked = (
         Child.objects.select_for_update(of=("self",))
         .select_related("village__parent__parent")
@@ -214,6 +217,8 @@ def child_file_update(*, user: User, child: Child, expected_version: int, data: 
     derive(locked, father=data.father, mother=data.mother, on=timezone.localdate())
     locked.version += 1
     locked._history_user = user  # type: ignore[attr-defined]
+    if reason:
+        locked._change_reason = reason[:100]  # type: ignore[attr-defined]
     _save_child(locked, creating=False)
     _save_family(locked, data, user)
     _recompute_care(locked)

@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "contact",
     "notify",
     "work",
+    "reports",
+    "cases",
+    "interventions",
+    "schooling",
+    "tasks",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,10 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("work/", include("work.urls")),
     path("inbox/", include("notify.urls")),
+    path("reports/", include("reports.urls")),
+    path("cases/", include("cases.urls")),
+    path("interventions/", include("interventions.urls")),
+    path("schooling/", include("schooling.urls")),
+    path("tasks/", include("tasks.urls")),
     path("api/", include("shouhu.api_urls")),
 ]

@@ -372,10 +372,12 @@ def nightly_run(*, on: dt.date, progress: Progress | None = None) -> dict[str, A
     named in the result. Returns what each step did (counts)."""
     care_all = optional("care.services.care_recompute_all")
     agreements_all = optional("guardianship.services.agreements_recompute_all")
+    tasks_overdue = optional("tasks.services.tasks_overdue_notify")
     steps: list[tuple[str, Callable[[Progress], Any] | None]] = [
         ("proposals", lambda report: life_events_propose(on=on)),
         ("care", (lambda report: care_all(on=on, progress=report)) if care_all else None),
         ("agreements", (lambda report: agreements_all(on=on, progress=report)) if agreements_all else None),
+        ("tasks_overdue", (lambda report: tasks_overdue(on=on)) if tasks_overdue else None),
         ("digests", lambda report: digests_send(on=on)),
     ]
     result: dict[str, Any] = {"on": on.isoformat(), "skipped": []}

@@ -40,7 +40,7 @@ from registry.models import Assignment
 from work import scheduler, selectors
 from work.forms import AssignFilterForm, AssignForm, ConfirmForm, DismissForm, ListFilterForm
 from work.models import LifeEventProposal
-from work.policy import policy_for
+from work.policy import optional, policy_for
 from work.selectors import SECTIONS, TILES
 from work.services import assignment_create, assignment_end, proposal_confirm, proposal_dismiss
 
@@ -105,6 +105,9 @@ def _render_my_work(request: AuthenticatedHttpRequest, extra: dict[str, Any]) ->
     context = _common(request)
     work_counts = selectors.my_work_counts(request.user, on=context["on"], policy=context["policy"])
     context.update(extra, work_counts=work_counts, tiles=_tiles(request.user, work_counts))
+    follow_ups = optional("cases.selectors.follow_ups_due")
+    if follow_ups is not None:  # 回访 of rescue cases assigned to this user (issue 5)
+        context["follow_ups"] = list(follow_ups(request.user, on=context["on"])[:20])
     return render(request, "work/my_work.html", context)
 
 

@@ -48,6 +48,18 @@ def test_it_accepts_ordinary_numbers(world: World, text: str) -> None:
     assert notification.title == text
 
 
+@pytest.mark.parametrize(
+    "link",
+    ["/reports/12345678-1234-4234-9234-123456789012/", "/children/11111111-2222-4333-8444-555555555555/"],
+)
+def test_it_accepts_a_uuid_whose_dashes_join_18_digits(world: World, link: str) -> None:
+    """A UUID's dashes are not gaps inside one number (it read as an ID number before)."""
+    notification = notification_send(
+        recipient=world.users["village_worker"], kind="test", title="t", body="", link=link
+    )
+    assert notification.link == link
+
+
 def test_it_refuses_a_number_in_the_link(world: World) -> None:
     with pytest.raises(ValueError, match="链接"):
         notification_send(

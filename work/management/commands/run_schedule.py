@@ -1,8 +1,12 @@
-"""manage.py run_schedule [--once | --every SECONDS]: the scheduler of the nightly job.
+"""manage.py run_schedule [--once | --every SECONDS]: the scheduler of the nightly job and of
+the mandatory reports' escalation clock.
 
-Submits work.nightly for the day once the local time has passed SHOUHU_NIGHTLY_AT (default
-02:00). Run it as a long-lived process (--every 60) or from cron/systemd every few minutes
-(--once). Several copies on several hosts still make one job per date (docs/operations.md).
+Each tick escalates every mandatory report left unacknowledged past its county's window
+(reports.services.escalations_run: 30 and 120 minutes by default; idempotent, so several
+schedulers may tick at once), and submits work.nightly for the day once the local time has
+passed SHOUHU_NIGHTLY_AT (default 02:00). Run it as a long-lived process (--every 60) or from
+cron/systemd every minute (--once). Several copies on several hosts still make one job per date
+(docs/operations.md).
 """
 
 import time
@@ -11,7 +15,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
+from django.utils import timezone
 
+from reports.services import escalations_run
 from work.scheduler import nightly_at, nightly_submit_due
 
 
@@ -32,6 +38,9 @@ class Command(BaseCommand):
         nightly_at()  # a malformed SHOUHU_NIGHTLY_AT fails here, not at night
         announced: set[str] = set()
         while True:
+            escalated = escalations_run(now=timezone.now())
+            if escalated and options["verbosity"] >= 1:
+                self.stdout.write(f"强制报告超时升级 {len(escalated)} 件")
             job = nightly_submit_due()
             if options["verbosity"] >= 1:
                 if job is None and not every:
