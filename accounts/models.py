@@ -26,6 +26,9 @@ class Role(models.TextChoices):
     POLICE = "police", "公安民警"
     SOCIAL_WORKER = "social_worker", "社会工作者"
     VISITING_CADRE = "visiting_cadre", "驻村（党员）干部"
+    # Staff of the other mandated units (hospitals, kindergartens, relief and welfare
+    # institutions…, R17) who only file mandatory reports and follow their status: no file scope.
+    REPORTER = "reporter", "强制报告责任人员"
     # 三员分立 (AC-6): none of these reads child files.
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"

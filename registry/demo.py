@@ -158,6 +158,7 @@ DEMO_ACCOUNTS = (
     (Role.POLICE, "police_station"),
     (Role.SOCIAL_WORKER, "social_work"),
     (Role.VISITING_CADRE, "township_government"),
+    (Role.REPORTER, "hospital"),
     # 三员分立 (AC-6): they run the system and see no child file.
     (Role.SYSTEM_ADMIN, "civil_affairs"),
     (Role.SECURITY_ADMIN, "civil_affairs"),
@@ -1095,6 +1096,7 @@ def _account_units(places: Places) -> dict[str, Unit]:
         "school": places.primary_school[township],
         "police_station": places.units[(UnitKind.POLICE_STATION, township)],
         "social_work": places.units[(UnitKind.SOCIAL_WORK, county)],
+        "hospital": places.units[(UnitKind.HOSPITAL, county)],
     }
 
 

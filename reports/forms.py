@@ -275,3 +275,38 @@ class PolicyForm(forms.Form):
         if first is not None and again is not None and again <= first:
             self.add_error("escalate_again_minutes", "再次升级的时间必须晚于首次升级的时间。")
         return data
+
+
+class JurisdictionForm(forms.Form):
+    """One choice per township of the county: the station that receives its reports, or none
+    (the county police bureau receives them)."""
+
+    NONE = "（无派出所：由县公安局受理）"
+
+    def __init__(
+        self,
+        *args: Any,
+        townships: list[Region],
+        stations: list[Unit],
+        current: dict[Any, Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.townships = townships
+        self.stations = {str(station.pk): station for station in stations}
+        choices = [("", self.NONE), *((str(station.pk), station.name) for station in stations)]
+        for township in townships:
+            unit = current.get(township.pk)
+            self.fields[f"t_{township.pk}"] = forms.ChoiceField(
+                label=township.name,
+                choices=choices,
+                required=False,
+                initial=str(unit.pk) if unit else "",
+                error_messages={"invalid_choice": "请选择本县的派出所。"},
+            )
+
+    def chosen(self) -> dict[Any, Unit | None]:
+        return {
+            township.pk: self.stations.get(self.cleaned_data.get(f"t_{township.pk}") or "")
+            for township in self.townships
+        }

@@ -18,17 +18,18 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
 from audit.models import EventType
 from audit.services import audit_event
-from geo.models import Region, Unit, UnitKind
+from geo.models import Region, RegionLevel, Unit, UnitKind
 from notify.services import notification_send, personal_number_error
 from registry.access import children_visible_to
 from registry.models import Child
@@ -741,3 +742,58 @@ def protection_policy_update(
         },
     )
     return policy
+
+
+# --- the jurisdiction map ----------------------------------------------------------------------
+
+
+def townships_of(county: Region) -> QuerySet[Region]:
+    return Region.objects.filter(parent=county, level=RegionLevel.TOWNSHIP, valid_to__isnull=True).order_by(
+        "code"
+    )
+
+
+def stations_of(county: Region) -> QuerySet[Unit]:
+    return Unit.objects.filter(
+        kind=UnitKind.POLICE_STATION, active=True, region__code__startswith=county.code
+    ).order_by("name", "id")
+
+
+@transaction.atomic
+def jurisdiction_set(*, user: User, county: Region, chosen: dict[uuid.UUID, Unit | None]) -> int:
+    """Set which police station receives the reports of each township of `county` (the
+    jurisdiction map routing reads: geo.Unit.serves). None: no station, the county bureau
+    receives them. Reports already filed keep their unit (re-route them if needed). Returns
+    the number of townships whose station changed; one CONFIG audit row lists the changes."""
+    stations = list(stations_of(county).select_for_update().prefetch_related("serves"))
+    by_id = {station.pk: station for station in stations}
+    changes: list[dict[str, Any]] = []
+    for township in townships_of(county):
+        if township.pk not in chosen:
+            continue
+        wanted = chosen[township.pk]
+        if wanted is not None and wanted.pk not in by_id:
+            raise ValidationError({f"t_{township.pk}": "请选择本县的派出所。"})
+        serving = [s for s in stations if township.pk in {r.pk for r in s.serves.all()}]
+        if [s.pk for s in serving] == ([wanted.pk] if wanted else []):
+            continue
+        for station in serving:
+            station.serves.remove(township)
+        if wanted is not None:
+            by_id[wanted.pk].serves.add(township)
+        changes.append(
+            {
+                "township": township.code,
+                "before": [s.name for s in serving],
+                "after": wanted.name if wanted else "",
+            }
+        )
+    if changes:
+        audit_event(
+            user=user,
+            action=EventType.CONFIG,
+            object_type="jurisdiction",
+            object_id=county.pk,
+            detail={"county": county.code, "changes": changes},
+        )
+    return len(changes)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.report_new, name="new"),
     path("mine/", views.report_mine, name="mine"),
     path("policy/", views.policy, name="policy"),
+    path("jurisdiction/", views.jurisdiction, name="jurisdiction"),
     path("<uuid:report_id>/", views.report_detail, name="detail"),
     path("<uuid:report_id>/status/", views.report_status, name="status"),
     path("<uuid:report_id>/acknowledge/", views.report_acknowledge, name="acknowledge"),

@@ -42,6 +42,7 @@ from reports.forms import (
     ActionForm,
     AttendForm,
     FeedbackForm,
+    JurisdictionForm,
     LinkForm,
     MemberForm,
     PlacementEndForm,
@@ -58,6 +59,7 @@ from reports.models import (
     ReportMember,
     ReportState,
 )
+from reports.routing import bureau_for
 from reports.selectors import (
     children_to_report,
     inbox,
@@ -551,3 +553,36 @@ def policy(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(f"{request.path}?county={county.pk}")
     context = {"county": county, "counties": counties, "policy": current, "form": form, "can_edit": can_edit}
     return render(request, "reports/policy.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def jurisdiction(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The jurisdiction map (管辖对应): which police station receives the reports of each
+    township of the county. The county admin keeps it; nobody else (403)."""
+    counties = [c for c in policy_counties(request.user) if may_edit_policy(request.user, c)]
+    if not counties:
+        raise PermissionDenied("只有县民政管理员可以设置强制报告的受理单位")
+    county = _county_choice(request, counties)
+    townships = list(services.townships_of(county))
+    stations = list(services.stations_of(county).prefetch_related("serves"))
+    current = {region.pk: station for station in reversed(stations) for region in station.serves.all()}
+    form = JurisdictionForm(
+        request.POST if request.method == "POST" else None,
+        townships=townships,
+        stations=stations,
+        current=current,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.jurisdiction_set(user=request.user, county=county, chosen=form.chosen())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, f"受理单位已保存（{changed} 个乡镇有变化）。已提交的报告不受影响，如需可改派。"
+            )
+            return redirect(f"{request.path}?county={county.pk}")
+    bureau = bureau_for(county)
+    context = {"county": county, "counties": counties, "form": form, "bureau": bureau}
+    return render(request, "reports/jurisdiction.html", context, status=400 if form.errors else 200)

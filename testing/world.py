@@ -90,6 +90,7 @@ class World:
         "police": {"a1", "a2"},
         "social_worker": {"a1"},
         "visiting_cadre": {"a2"},
+        "reporter": set(),  # a hospital's staff: files reports, sees no file (R17)
         "system_admin": set(),
         "security_admin": set(),
         "auditor": set(),
@@ -137,6 +138,8 @@ def build_world() -> World:
     users["police"] = make_user("police", Role.POLICE, station)
     users["social_worker"] = make_user("social_worker", Role.SOCIAL_WORKER, social)
     users["visiting_cadre"] = make_user("visiting_cadre", Role.VISITING_CADRE, township_gov)
+    hospital = Unit.objects.create(name="合浦县人民医院", kind=UnitKind.HOSPITAL, region=county)
+    users["reporter"] = make_user("reporter", Role.REPORTER, hospital)
     users["system_admin"] = make_user("system_admin", Role.SYSTEM_ADMIN, civil)
     users["security_admin"] = make_user("security_admin", Role.SECURITY_ADMIN, civil)
     users["auditor"] = make_user("auditor", Role.AUDITOR, civil)

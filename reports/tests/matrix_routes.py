@@ -70,7 +70,9 @@ def reporter(persona: str, obj: str | None) -> str | int:
 
 
 def filer(persona: str, obj: str | None) -> str | int:
-    return "ok" if persona in FILERS else 403
+    """The data roles, and the hospital's 强制报告责任人员, whose only work is filing reports."""
+    return "ok" if persona in FILERS | {"reporter"} else 403
+
 
 
 # --- the reports the lookups make --------------------------------------------------------------
@@ -212,6 +214,13 @@ def routes(m: ModuleType) -> dict[str, Any]:
             .first()
         )
 
+    def jurisdiction_data(ctx: Any) -> dict[str, Any]:
+        """廉州镇 (a1, a2) without a station: its reports would go to the county bureau."""
+        return {"county": str(ctx.world.county.pk), f"t_{ctx.world.township_a.pk}": ""}
+
+    def jurisdiction_state(ctx: Any) -> Hashable:
+        return tuple(sorted(Unit.objects.filter(serves=ctx.world.township_a).values_list("name", flat=True)))
+
     def reroute_data(ctx: Any) -> dict[str, Any]:
         target, _ = Unit.objects.get_or_create(
             name="矩阵改派派出所", region=ctx.world.county, defaults={"kind": UnitKind.POLICE_STATION}
@@ -269,6 +278,14 @@ def routes(m: ModuleType) -> dict[str, Any]:
                 m.Op("POST", 302, m.admin_gate, policy_data, effect=policy_state),
             ),
             note="data roles read the escalation windows; the county admin changes them",
+        ),
+        "reports:jurisdiction": m.Route(
+            None,
+            (
+                m.GET(m.admin_gate, shows=lambda ctx: "强制报告受理单位"),
+                m.Op("POST", 302, m.admin_gate, jurisdiction_data, effect=jurisdiction_state),
+            ),
+            note="the county admin keeps the jurisdiction map (township → police station)",
         ),
         "reports:detail": m.Route("child", (m.GET(readers, shows=name),), lookup=_routed),
         "reports:status": m.Route(

@@ -219,3 +219,41 @@ def test_the_scheduler_escalates_on_its_tick(world: World) -> None:
         call_command("run_schedule", "--once", verbosity=0)
         call_command("run_schedule", "--once", verbosity=0)  # a second scheduler on another host
     assert list(ReportEscalation.objects.filter(report=report).values_list("level", flat=True)) == [1]
+
+
+# --- the jurisdiction map --------------------------------------------------------------------
+
+
+def test_the_county_admin_sets_which_station_receives_a_townships_reports(world: World, login: Any) -> None:
+    unit = bureau(world)
+    other = station(world, name="党江派出所", serves=world.township_a)  # a second station, unused yet
+    other.serves.remove(world.township_a)
+    client = login("county_admin")
+    page = client.get("/reports/jurisdiction/").content.decode()
+    assert "廉州镇" in page and "党江镇" in page and "廉州派出所" in page
+
+    data = {
+        "county": str(world.county.pk),
+        f"t_{world.township_a.pk}": "",
+        f"t_{world.township_b.pk}": str(other.pk),
+    }
+    response = client.post("/reports/jurisdiction/", data)
+    assert response.status_code == 302
+    assert route_for(world.township_a) == unit  # no station: the county bureau
+    assert route_for(world.township_b) == other
+    row = AuditEvent.objects.filter(object_type="jurisdiction").get()
+    assert {change["township"] for change in row.detail["changes"]} == {
+        world.township_a.code,
+        world.township_b.code,
+    }
+
+    refused = client.post("/reports/jurisdiction/", {**data, f"t_{world.township_a.pk}": "not-a-station"})
+    assert refused.status_code == 400 and "请选择本县的派出所。" in refused.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["police", "township_supervisor", "system_admin"])
+def test_only_the_county_admin_keeps_the_map(world: World, login: Any, persona: str) -> None:
+    client = login(persona)
+    assert client.get("/reports/jurisdiction/").status_code == 403
+    assert client.post("/reports/jurisdiction/", {f"t_{world.township_a.pk}": ""}).status_code == 403
+    assert route_for(world.township_a).name == "廉州派出所"
