@@ -207,6 +207,24 @@ def test_it_records_visits_for_the_demo_accounts_children(demo: str, client: Cli
     assert "演示走访记录" in demo
 
 
+def test_it_files_the_demo_reports_through_the_services(demo: str) -> None:
+    """One report handled up to 通报乡镇 (the demo supervisor can open the case), one waiting
+    for 受理; both routed to the demo police station and labelled as demo data."""
+    from reports.models import Report, ReportState
+
+    reports = {report.state: report for report in Report.objects.select_related("routed_unit", "reporter")}
+    assert set(reports) <= {ReportState.TOWNSHIP_NOTIFIED, ReportState.ROUTED}
+    waiting = reports[ReportState.ROUTED]
+    assert waiting.child is None and waiting.reporter.username == "demo_reporter"
+    assert waiting.routed_unit.name == "廉州派出所" and "演示数据" in waiting.description
+    assert "演示强制报告" in demo
+    handled = reports.get(ReportState.TOWNSHIP_NOTIFIED)
+    if handled is not None:  # a small demo may have no pupil of the demo school in 廉州镇
+        assert handled.reporter.username == "demo_school_staff"
+        assert handled.placements.get().kind == "relative"
+        assert handled.members.filter(user__username="demo_township_supervisor", active=True).exists()
+
+
 def test_it_refuses_to_run_twice(demo: str) -> None:
     before = (Child.objects.count(), User.objects.count(), Region.objects.count())
     out = _seed(children=100, seed=1)

@@ -74,7 +74,6 @@ def filer(persona: str, obj: str | None) -> str | int:
     return "ok" if persona in FILERS | {"reporter"} else 403
 
 
-
 # --- the reports the lookups make --------------------------------------------------------------
 
 

@@ -17,8 +17,11 @@ def test_the_readers_of_a_report_see_it_on_the_file(world: World, login: Any, pe
     report = file(world)
     page = login(persona).get(f"/children/{world.children['a1'].pk}/").content.decode()
     assert f"/reports/{report.pk}/" in page and f"/interventions/reports/{report.pk}/" in page
-    row = AuditEvent.objects.filter(action=EventType.LIST, object_type="report").last()
-    assert row is not None and row.detail["reports"] == [str(report.pk)]
+    row = AuditEvent.objects.filter(
+        action=EventType.VIEW, object_type="report", object_id=str(report.pk)
+    ).last()
+    assert row is not None and row.detail == {"page": "child_file", "child": str(world.children["a1"].pk)}
+    assert "全过程时间线" in page and "强制报告" in page
 
 
 @pytest.mark.parametrize("persona", ["village_worker", "school_staff", "social_worker"])
@@ -56,6 +59,13 @@ def test_a_named_supervisor_opens_the_case_from_the_report_page(world: World, lo
     assert supervisor.post(f"/cases/reports/{report.pk}/open/").status_code == 302
     case = Case.objects.get(report=report)
     assert f"/cases/{case.pk}/" in supervisor.get(f"/reports/{report.pk}/").content.decode()
+
+    # The file page shows the whole chain as one timeline: the report, the response, the case.
+    page = supervisor.get(f"/children/{world.children['a1'].pk}/").content.decode()
+    chain = page.split("全过程时间线", 1)[1]
+    for stage in ("强制报告", "应急处置", "评估帮扶"):
+        assert stage in chain, stage
+    assert "立案" in chain
 
     # The police read the report but do not manage the case: no button for them.
     assert "立案评估" not in login("police").get(f"/reports/{report.pk}/").content.decode()

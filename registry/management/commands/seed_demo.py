@@ -55,6 +55,10 @@ class Command(BaseCommand):
 
         visits = demo_visits_create(on=on, seed=options["seed"])
         self.stdout.write(f"演示走访记录 {visits} 条（演示村及指派给演示驻村干部、社工的儿童）。")
+        from reports.demo import demo_reports_create
+
+        reports = demo_reports_create(seed=options["seed"])
+        self.stdout.write(f"演示强制报告 {reports} 份（一份已处置并通报乡镇，一份待派出所受理）。")
 
         computing = time.perf_counter()
         counts = care_recompute_all(on=on)
