@@ -53,6 +53,12 @@ def _region_q(region: Region) -> Q:
     return Q(**{field: region.id})
 
 
+def grant_scope_q(user: User, grant: RoleGrant) -> Q:
+    """The children one grant covers (its role's scope). For apps whose actions admit some
+    grants only (schooling): they filter the grants, this gives each one's scope."""
+    return _grant_q(user, grant)
+
+
 def _grant_q(user: User, grant: RoleGrant) -> Q:
     role = Role(grant.role)
     if role in REGION_ROLES:

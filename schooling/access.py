@@ -45,24 +45,17 @@ from functools import reduce
 from operator import or_
 from typing import NoReturn
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import REGION_ROLES, WRITE_ROLES, Role, RoleGrant, User
+from accounts.models import WRITE_ROLES, Role, RoleGrant, User
 from audit.services import child_access_denied
-from geo.models import Region, RegionLevel, UnitKind
-from registry.access import active_grants
+from geo.models import UnitKind
+from registry.access import active_grants, grant_scope_q
 from registry.models import Child
 from schooling.models import DropoutCase, HukouTask
 
 NOT_FOUND = "未找到该记录"
-
-_LEVEL_FIELD = {
-    RegionLevel.COUNTY: "county_id",
-    RegionLevel.TOWNSHIP: "township_id",
-    RegionLevel.VILLAGE: "village_id",
-}
-
 
 class Action(StrEnum):
     READ = "read"
@@ -101,27 +94,8 @@ HUKOU_GENERATORS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR})
 # --- scope of one grant ------------------------------------------------------------------------
 
 
-def _region_q(region: Region) -> Q:
-    field = _LEVEL_FIELD.get(RegionLevel(region.level))
-    if field is None:  # a province or city grant covers every county below it
-        return Q(county__code__startswith=region.code)
-    return Q(**{field: region.id})
-
-
-def _grant_q(grant: RoleGrant) -> Q:
-    """The children one grant covers, for the roles this app admits."""
-    if grant.role == Role.SCHOOL_STAFF:
-        return Q(school_id=grant.unit_id)
-    if grant.role == Role.POLICE:
-        served = list(grant.unit.serves.all()) or [grant.unit.region]
-        return reduce(or_, (_region_q(region) for region in served))
-    if grant.role in REGION_ROLES:
-        return _region_q(grant.scope_region)
-    return Q(pk__in=[])
-
-
 def _children(user: User, admits: Admits) -> QuerySet[Child]:
-    parts = [_grant_q(grant) for grant in active_grants(user) if admits(grant)]
+    parts = [grant_scope_q(user, grant) for grant in active_grants(user) if admits(grant)]
     if not parts:
         return Child.objects.none()
     return Child.objects.filter(reduce(or_, parts))
@@ -225,7 +199,7 @@ def access_hukou_task(user: User, task_id: uuid.UUID | str) -> HukouTask:
     if found is None:
         _deny(user, "", for_write=True, exists=False)
     grants = [g for g in active_grants(user) if g.role == Role.POLICE and g.unit_id == found.police_unit_id]
-    scope = reduce(or_, (_grant_q(grant) for grant in grants)) if grants else None
+    scope = reduce(or_, (grant_scope_q(user, grant) for grant in grants)) if grants else None
     if scope is None or not Child.objects.filter(scope, pk=found.child_id).exists():
         _deny(user, found.child_id, for_write=True, exists=True)
     return found
