@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "interventions",
     "schooling",
     "tasks",
+    "imports",
+    "nationalforms",
+    "submissions",
+    "stats",
 ]
 
 MIDDLEWARE = [

@@ -17,5 +17,9 @@ urlpatterns = [
     path("interventions/", include("interventions.urls")),
     path("schooling/", include("schooling.urls")),
     path("tasks/", include("tasks.urls")),
+    path("imports/", include("imports.urls")),
+    path("forms/", include("nationalforms.urls")),
+    path("rounds/", include("submissions.urls")),
+    path("stats/", include("stats.urls")),
     path("api/", include("shouhu.api_urls")),
 ]

@@ -1,0 +1,6 @@
+"""台账导入 (issue 6)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "imports"
+urlpatterns: list = []

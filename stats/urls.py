@@ -1,0 +1,6 @@
+"""统计分析 (issue 6)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "stats"
+urlpatterns: list = []
