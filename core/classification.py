@@ -83,6 +83,7 @@ _TABLE: dict[str, dict[str, str]] = {
         PERSONAL: "payload result error",
     },
     "jobs.DrillEffect": {INTERNAL: "id job attempt created_at"},
+    "jobs.JobProgress": {INTERNAL: "job_id current total updated_at"},
     # Entrusted guardianship (guardianship app). The template is county wording, no one's data;
     # an agreement's frozen text names the parties. The scan itself sits in the private storage
     # (core/storage.py); the row holds its generated name only.

@@ -86,3 +86,24 @@ class DrillEffect(models.Model):
 
     def __str__(self) -> str:
         return f"drill {self.job_id} #{self.attempt}"
+
+
+class JobProgress(models.Model):
+    """The progress of a transactional job while it runs (see jobs.progress).
+
+    Written on a second database connection in autocommit, so the page that polls sees it
+    while the job's own transaction is still open. `job_id` is deliberately not a foreign key:
+    checking it would wait for the row lock the running attempt holds on its Job.
+    """
+
+    job_id = models.UUIDField(primary_key=True)
+    current = models.PositiveIntegerField("已处理", default=0)
+    total = models.PositiveIntegerField("总数", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间")
+
+    class Meta:
+        verbose_name = "后台任务进度"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.current}/{self.total}"

@@ -60,6 +60,10 @@ class JobContext:
         if total is not None:
             self.job.progress_total = total
         if self.handler.transactional:
+            # Saved with the success mark; meanwhile published beside the transaction.
+            from jobs import progress
+
+            progress.publish(self.job.pk, current, self.job.progress_total, force=current == total)
             return
         now = timezone.now()
         fields: dict[str, Any] = {"progress_current": current, "updated_at": now}
@@ -208,14 +212,33 @@ def job_run(*, job_id: uuid.UUID | str) -> str:
 
 
 def _run_in_transaction(job: Job, handler: JobHandler) -> None:
-    with transaction.atomic():
-        # The row lock is held until commit: a second attempt (or the reaper) cannot take
-        # the job while this one may still commit its effect.
-        locked = _owned(job).select_for_update().first()
-        if locked is None:
-            raise LeaseLostError(str(job.pk))
-        result = handler.func(locked, JobContext(locked, handler))
-        _mark_succeeded(locked, result)
+    from jobs import progress
+
+    try:
+        with transaction.atomic():
+            # The row lock is held until commit: a second attempt (or the reaper) cannot take
+            # the job while this one may still commit its effect.
+            locked = _owned(job).select_for_update().first()
+            if locked is None:
+                raise LeaseLostError(str(job.pk))
+            result = handler.func(locked, JobContext(locked, handler))
+            _mark_succeeded(locked, result)
+    finally:
+        progress.discard(job.pk)
+        progress.close()  # one side connection per attempt, never left open
+
+
+def job_progress(job: Job) -> tuple[int, int | None]:
+    """(current, total) for a progress bar: the job row's figures, or, while a transactional
+    attempt runs, what it published beside its transaction (jobs.progress)."""
+    current, total = job.progress_current, job.progress_total
+    if job.state == JobState.RUNNING:
+        from jobs import progress
+
+        published = progress.read(job.pk)
+        if published is not None and published[0] >= current:
+            current, total = published[0], published[1] if published[1] is not None else total
+    return current, total
 
 
 def _run_outside_transaction(job: Job, handler: JobHandler) -> None:

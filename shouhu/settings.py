@@ -265,6 +265,8 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # MEDIA_URL; whitenoise serves STATIC_ROOT only).
 SHOUHU_UPLOAD_DIR = Path(envstr("SHOUHU_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 SHOUHU_EXPORT_DIR = Path(envstr("SHOUHU_EXPORT_DIR", str(VAR_DIR / "exports")))
+# Progress of running transactional jobs on SQLite (jobs.progress); PostgreSQL uses a table.
+SHOUHU_PROGRESS_DIR = Path(envstr("SHOUHU_PROGRESS_DIR", str(VAR_DIR / "progress")))
 SHOUHU_UPLOAD_MAX_BYTES = envint("SHOUHU_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SHOUHU_UPLOAD_MAX_UNPACKED_BYTES = envint("SHOUHU_UPLOAD_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
 SHOUHU_UPLOAD_MAX_ENTRIES = envint("SHOUHU_UPLOAD_MAX_ENTRIES", 1000)
