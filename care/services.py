@@ -187,6 +187,23 @@ def care_recompute_all(
     return dict(counts)
 
 
+def care_recompute_many(*, child_ids: Sequence[Any], on: dt.date) -> int:
+    """Recompute the care state of a set of files (an import's), in chunks of 2,000: one read
+    and at most one write per chunk. Returns the number of rows written."""
+    ids = list(child_ids)
+    written = 0
+    for start in range(0, len(ids), 2000):
+        rows = list(_with_facts(Child.objects.filter(pk__in=ids[start : start + 2000])))
+        policies = _policies({row["county_id"] for row in rows})
+        changes = []
+        for row in rows:
+            state = _state(row, policies.get(row["county_id"], rules.DEFAULT_POLICY), on)
+            if _changed(row, state):
+                changes.append((row, state))
+        written += _write_states(changes, timezone.now())
+    return written
+
+
 def _write_states(changes: list[tuple[dict[str, Any], _State]], now: dt.datetime) -> int:
     """Write the new states; returns the number of rows written. A row is written only if
     nobody touched it since the batch read it: every registry write changes updated_at, a

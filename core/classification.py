@@ -142,7 +142,7 @@ _TABLE: dict[str, dict[str, str]] = {
 # Apps that keep their table beside their models: `<app>/classification.py` with TABLE (same
 # shape as _TABLE) and, optionally, NOT_ENCRYPTED (label → reason). Plain constants: importing
 # them loads no models.
-APP_TABLES = ("reports", "cases", "interventions", "schooling", "tasks")
+APP_TABLES = ("reports", "cases", "interventions", "schooling", "tasks", "imports", "submissions", "stats")
 
 
 def _app_tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:

@@ -4,6 +4,8 @@ from django.http import HttpRequest
 
 from core.models import demo_loaded
 
+LEVEL_ROLES = frozenset({"county_admin", "county_officer", "township_supervisor", "village_worker"})
+
 
 def shouhu(request: HttpRequest) -> dict[str, Any]:
     """Navigation: each link only for the roles its page admits (the pages check again)."""
@@ -26,5 +28,8 @@ def shouhu(request: HttpRequest) -> dict[str, Any]:
             nav_dropout=can(user, Action.READ),
             nav_hukou=can_see_hukou(user),
             nav_cases=bool(user_roles(user) & {"county_admin", "township_supervisor"}),
+            # Issue 6: the ledger's levels (village → township → county) import, submit and count.
+            nav_import=bool(user_roles(user) & {"county_admin", "township_supervisor", "village_worker"}),
+            nav_levels=bool(user_roles(user) & LEVEL_ROLES),
         )
     return context

@@ -5,6 +5,7 @@ last digit is odd for males and even for females, and a MOD 11-2 check character
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -44,6 +45,7 @@ def parse(raw: str) -> IdFacts:
     return IdFacts(number=number, birth_date=birth, sex=sex)
 
 
+@functools.lru_cache(maxsize=4096)
 def _known_region(code: str) -> bool:
     """The code is a county that exists or existed. Unlike stdnum's validate(), we do not
     require it to have existed in the birth year: numbers issued after a county was created

@@ -518,6 +518,11 @@ def _inspect_csv(path: Path, limits: _Limits) -> int:
     return rows
 
 
+def csv_encoding(path: Path) -> str:
+    """The encoding of an accepted CSV file ("utf-8-sig" or "gb18030"), as the guard found it."""
+    return _csv_encoding(path)
+
+
 def _csv_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) or GB18030, as Excel saves CSV on Chinese Windows. Refuses
     binary content (NUL and other control bytes) on the way."""

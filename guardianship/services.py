@@ -9,7 +9,7 @@ have history).
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,6 +353,16 @@ def agreements_expire(*, on: dt.date) -> int:
         agreement.save(update_fields=["status"])
         count += 1
     return count
+
+
+def agreement_state_recompute_many(*, child_ids: Sequence[Any]) -> int:
+    """Recompute the agreement columns of a set of files (an import's), in chunks of 2,000.
+    Returns the number of rows changed."""
+    ids = list(child_ids)
+    return sum(
+        _apply(_rows(Child.objects.filter(pk__in=ids[start : start + 2000])))
+        for start in range(0, len(ids), 2000)
+    )
 
 
 def agreements_recompute_all(

@@ -13,10 +13,10 @@ from core.masking import mask_id, mask_phone
 from core.widgets import FastSelect
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
-from registry import rules, validation
+from registry import validation
 from registry.access import active_grants, regions_visible_to, villages_writable_by
 from registry.models import Child, EntrustedGuardian, Parent
-from registry.selectors import CATEGORY_CHOICES, LedgerFilters
+from registry.selectors import AGE_BAND_LABELS, CATEGORY_CHOICES, NO_COLOUR, LedgerFilters
 
 BLANK = [("", "全部")]
 
@@ -333,11 +333,17 @@ class LedgerFilterForm(forms.Form):
     age_band = forms.ChoiceField(
         label="年龄段",
         required=False,
-        choices=[*BLANK, *rules.AGE_BAND_LABELS.items()],
+        choices=[*BLANK, *AGE_BAND_LABELS.items()],
+    )
+    sex = forms.ChoiceField(label="性别", required=False, choices=BLANK + c.Sex.choices)
+    risk_colour = forms.ChoiceField(
+        label="风险等级", required=False, choices=[*BLANK, *c.RiskColour.choices, (NO_COLOUR, "未评定")]
     )
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("active", "在册"), ("exited", "已退出"), ("", "全部")]
     )
+    # Shown only to users who see more than one county (a city or province grant).
+    county = forms.ChoiceField(label="县（市、区）", required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -353,6 +359,12 @@ class LedgerFilterForm(forms.Form):
         ]
         self.fields["township"].choices = BLANK + townships  # type: ignore[attr-defined]
         self.fields["village"].choices = BLANK + villages  # type: ignore[attr-defined]
+        counties = {parent for _, _, level, parent in regions if level == RegionLevel.TOWNSHIP}
+        if len(counties) > 1:
+            names = Region.objects.filter(pk__in=counties).order_by("code").values_list("id", "name")
+            self.fields["county"].choices = BLANK + [(str(rid), name) for rid, name in names]  # type: ignore[attr-defined]
+        else:
+            del self.fields["county"]
 
     def filters(self) -> LedgerFilters:
         if not self.is_valid():

@@ -140,6 +140,9 @@ class Child(models.Model):
             models.Index(fields=["id_tail"], name="child_id_tail"),
             models.Index(fields=["id_index"], name="child_id_index"),
             models.Index(fields=["birth_date"], name="child_birth_date"),
+            # The statistics' refresh tick (issue 6): files changed since the last refresh.
+            models.Index(fields=["updated_at"], name="child_updated_at"),
+            models.Index(fields=["care_computed_at"], name="child_care_computed_at"),
             # "我的工作" (issue 4): overdue and due visits per village and per township.
             models.Index(
                 fields=["village", "next_visit_due"],

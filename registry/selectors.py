@@ -32,6 +32,16 @@ class LedgerFilters:
     age_band: str = ""
     status: str = c.Status.ACTIVE
     q: str = ""
+    sex: str = ""
+    risk_colour: str = ""  # a colour, or NO_COLOUR for files whose colour is not computed yet
+    county: str = ""
+
+
+# The statistics' age bands (R2) plus 16–17, where 困境儿童 and 事实无人抚养儿童 are still
+# followed (R4): every active file falls in one band, so each dashboard number has its list.
+AGE_BANDS = (*rules.AGE_BANDS, ("16-17", 16, 17))
+AGE_BAND_LABELS = {**rules.AGE_BAND_LABELS, "16-17": "16–17 岁"}
+NO_COLOUR = "none"
 
 
 def search_kind(term: str) -> str:
@@ -86,6 +96,8 @@ def ledger(
     """Apply the ledger's filters and search to an already scoped queryset."""
     on = on or timezone.localdate()
     exact: dict[str, Any] = {}
+    if filters.county:
+        exact["county_id"] = filters.county
     if filters.township:
         exact["township_id"] = filters.township
     if filters.village:
@@ -100,10 +112,14 @@ def ledger(
         exact["schooling"] = filters.schooling
     if filters.key in {"1", "0"}:
         exact["is_key"] = filters.key == "1"
+    if filters.sex:
+        exact["sex"] = filters.sex
+    if filters.risk_colour:
+        exact["risk_colour"] = "" if filters.risk_colour == NO_COLOUR else filters.risk_colour
     if filters.status:
         exact["status"] = filters.status
     children = children.filter(**exact)
-    for code, low, high in rules.AGE_BANDS:
+    for code, low, high in AGE_BANDS:
         if filters.age_band == code:
             earliest, latest = rules.birth_range_for_age(low, high, on)
             children = children.filter(birth_date__range=(earliest, latest))

@@ -1,6 +1,12 @@
-"""统计分析 (issue 6)."""
+"""统计分析 (issue 6): the dashboard, the scorecard and its export."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from stats import views
 
 app_name = "stats"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("scorecard/", views.scorecard, name="scorecard"),
+    path("scorecard/export/", views.scorecard_export, name="scorecard_export"),
+]

@@ -367,18 +367,31 @@ def _phase_progress(progress: Progress | None, index: int, steps: int) -> Progre
     return report
 
 
+def _stats_summary(report: Any) -> dict[str, Any]:
+    """The statistics' RefreshReport as JSON for the job's result."""
+    return {
+        name: value.isoformat() if isinstance(value, dt.datetime) else value
+        for name, value in vars(report).items()
+    }
+
+
 def nightly_run(*, on: dt.date, progress: Progress | None = None) -> dict[str, Any]:
     """The steps of work.nightly, in order; a step whose app is not installed is skipped and
     named in the result. Returns what each step did (counts)."""
     care_all = optional("care.services.care_recompute_all")
     agreements_all = optional("guardianship.services.agreements_recompute_all")
     tasks_overdue = optional("tasks.services.tasks_overdue_notify")
+    stats_all = optional("stats.services.stats_nightly")
+    purge_imports = optional("imports.services.imports_purge_stale")
     steps: list[tuple[str, Callable[[Progress], Any] | None]] = [
         ("proposals", lambda report: life_events_propose(on=on)),
         ("care", (lambda report: care_all(on=on, progress=report)) if care_all else None),
         ("agreements", (lambda report: agreements_all(on=on, progress=report)) if agreements_all else None),
         ("tasks_overdue", (lambda report: tasks_overdue(on=on)) if tasks_overdue else None),
         ("digests", lambda report: digests_send(on=on)),
+        # After care and agreements: the indicators read the fresh colours and due dates.
+        ("stats", (lambda report: _stats_summary(stats_all(on=on))) if stats_all else None),
+        ("imports_purge", (lambda report: {"purged": purge_imports()}) if purge_imports else None),
     ]
     result: dict[str, Any] = {"on": on.isoformat(), "skipped": []}
     for index, (name, step) in enumerate(steps):

@@ -107,7 +107,7 @@ def test_it_runs_as_a_job_and_records_its_result(
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result["proposals"] == {"aged_out": 1, "aged_18": 0, "parents_returned": 1}
     assert job.result["tasks_overdue"] == {"overdue": 0, "notified": 0, "already": 0, "messages": 0}
-    assert job.progress_current == job.progress_total == 5000  # five steps of 1000
+    assert job.progress_current == job.progress_total == 7000  # seven steps of 1000
 
 
 def test_it_fails_a_job_without_a_date(world: World, django_capture_on_commit_callbacks) -> None:

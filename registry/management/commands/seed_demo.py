@@ -66,6 +66,12 @@ class Command(BaseCommand):
             f"风险等级与走访截止日期已计算（{time.perf_counter() - computing:.1f} 秒）："
             f"{counts.get('total', 0)} 份档案。"
         )
+        # The dashboards' count tables and this month's trend point (issue 6), as the nightly
+        # job would; the scheduler's tick keeps them current from here on.
+        from stats.services import stats_nightly
+
+        stats_nightly(on=on)
+        self.stdout.write("统计分析数据已生成。")
 
     def _progress(self, total: int) -> Callable[[int], None]:
         """A progress callback that writes a line about every tenth of the way."""

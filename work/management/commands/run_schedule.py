@@ -1,12 +1,13 @@
 """manage.py run_schedule [--once | --every SECONDS]: the scheduler of the nightly job and of
-the mandatory reports' escalation clock.
+the mandatory reports' escalation clock, and the statistics' refresh.
 
 Each tick escalates every mandatory report left unacknowledged past its county's window
 (reports.services.escalations_run: 30 and 120 minutes by default; idempotent, so several
-schedulers may tick at once), and submits work.nightly for the day once the local time has
-passed SHOUHU_NIGHTLY_AT (default 02:00). Run it as a long-lived process (--every 60) or from
-cron/systemd every minute (--once). Several copies on several hosts still make one job per date
-(docs/operations.md).
+schedulers may tick at once), refreshes the statistics' count tables for the villages whose
+files changed since the last tick (stats.services.stats_refresh_tick), and submits work.nightly
+for the day once the local time has passed SHOUHU_NIGHTLY_AT (default 02:00). Run it as a
+long-lived process (--every 60) or from cron/systemd every minute (--once). Several copies on
+several hosts still make one job per date (docs/operations.md).
 """
 
 import time
@@ -18,6 +19,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from reports.services import escalations_run
+from stats.services import stats_refresh_tick
 from work.scheduler import nightly_at, nightly_submit_due
 
 
@@ -39,6 +41,7 @@ class Command(BaseCommand):
         announced: set[str] = set()
         while True:
             escalated = escalations_run(now=timezone.now())
+            stats_refresh_tick()  # the dashboards' counts, current within a minute (issue 6)
             if escalated and options["verbosity"] >= 1:
                 self.stdout.write(f"强制报告超时升级 {len(escalated)} 件")
             job = nightly_submit_due()

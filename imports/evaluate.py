@@ -1,0 +1,429 @@
+"""What each row of an import would do: 新建, 更新 (with the differences), 无变化, or 错误.
+
+The preview and the commit both run this, chunk by chunk, so the commit re-validates the file
+against the database as it is at commit time. Per chunk: the normaliser (imports.normalise)
+for every row, then ONE query that finds the active files with the chunk's ID numbers (by
+blind index) together with whether the importing user may write them, their parents and
+guardian. No query per row.
+
+A row matched to a file outside the user's write scope is an error with the words of the web
+form; duplicated ID numbers inside the file are errors on every such row, each naming the
+others. Values in differences and errors are masked: ID and phone numbers as everywhere
+(core.masking), other encrypted text (addresses, work places) to their first character.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import Field as ModelField
+
+from accounts.models import User
+from core.blind_index import id_index
+from core.masking import mask_id, mask_phone, mask_text
+from geo.models import Region
+from imports import normalise
+from imports.columns import FIELD_BY_KEY
+from imports.models import Outcome
+from imports.normalise import CellError, RowValues
+from imports.reading import RawRow
+from imports.regions import RegionLookup
+from registry import choices as c
+from registry.access import children_editable_by
+from registry.models import Child, EntrustedGuardian, Parent
+from registry.services import derive
+
+DUPLICATE_IN_FILE = "身份证号码与第 {rows} 行重复"
+ALREADY_ON_FILE = "该身份证号码已有在册档案，不能重复建档。"
+AMBIGUOUS = "有多份同名、同出生日期且无身份证号码的档案，无法确定更新哪一份，请填写身份证号码"
+NEW_FILE_NEEDS = "新建档案须填写此项"
+NO_VILLAGE = "请填写所属村（社区）"
+# A new file needs these (the model has no default for them); birth date and sex come from
+# the ID number when it is given (registry.validation.child_errors says so otherwise).
+NEW_FILE_REQUIRED = ("name", "schooling", "care_type", "guardianship_rating")
+GROUP_LABELS = {"father": "父亲", "mother": "母亲", "guardian": "受委托监护人"}
+_CHILD_FIELDS = {f.name: f for f in Child._meta.concrete_fields}
+_PARENT_FIELDS = {f.name: f for f in Parent._meta.concrete_fields}
+_GUARDIAN_FIELDS = {f.name: f for f in EntrustedGuardian._meta.concrete_fields}
+_MULTI_CHOICES = {"income_sources": dict(c.Income.choices), "assistance": dict(c.Assistance.choices)}
+_PHONE_FIELDS = frozenset({"phone"})
+_ID_FIELDS = frozenset({"id_number"})
+# Never taken from a row: keys, the family link, and the village (RowValues.village).
+_NOT_GIVEN = frozenset({"id", "child", "role", "village", "id_index", "phone_index", "id_tail"})
+
+
+@dataclass
+class Plan:
+    """Everything a run needs that does not change from row to row."""
+
+    user: User
+    headers: Sequence[str]
+    mapping: Mapping[int, str]
+    regions: RegionLookup
+    today: dt.date
+    duplicates: dict[int, list[int]] = field(default_factory=dict)  # row → the other rows
+    # Compute the derived columns (registry.services.derive) of what will be written. The
+    # preview does not: the normaliser already checks what derive() would refuse (the ID
+    # number against birth date and sex; villages come from the user's RegionLookup).
+    derive: bool = True
+
+    def column_of(self, key: str) -> str:
+        """The file's header of the column mapped to field `key` ("" when none)."""
+        for index, mapped in self.mapping.items():
+            if mapped == key:
+                return str(self.headers[index])
+        return ""
+
+
+@dataclass
+class FamilyWrite:
+    """A parent or guardian to create, or to update with these fields."""
+
+    obj: Parent | EntrustedGuardian
+    fields: list[str]  # empty: a new record
+
+
+@dataclass
+class Evaluated:
+    number: int
+    outcome: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    child: Child | None = None  # new (unsaved, derived) or matched (changes applied, derived)
+    seen_version: int | None = None  # the matched file's version before this import
+    child_fields: list[str] = field(default_factory=list)  # changed fields of a matched file
+    family: list[FamilyWrite] = field(default_factory=list)
+    diff: list[list[str]] = field(default_factory=list)
+    summary: str = ""
+
+
+# --- before the chunks: duplicated ID numbers inside the file --------------------------------
+
+
+def find_duplicates(rows: Iterable[RawRow], mapping: Mapping[int, str]) -> dict[int, list[int]]:
+    """Rows whose child ID number appears on another row too: row → the other rows."""
+    column = next((index for index, key in mapping.items() if key == "id_number"), None)
+    if column is None:
+        return {}
+    seen: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        cell = row.cells[column] if column < len(row.cells) else None
+        try:
+            value = normalise.id_number(cell)
+        except normalise.BadValue:
+            continue  # the row's own error says why
+        if value:
+            seen[value].append(row.number)
+    duplicates: dict[int, list[int]] = {}
+    for numbers in seen.values():
+        if len(numbers) > 1:
+            for number in numbers:
+                duplicates[number] = [other for other in numbers if other != number]
+    return duplicates
+
+
+# --- one chunk ----------------------------------------------------------------------------------
+
+
+def evaluate_chunk(rows: Sequence[RawRow], plan: Plan, *, lock: bool) -> list[Evaluated]:
+    """The outcome of each row. `lock`: take the matched files FOR UPDATE (the commit)."""
+    normalised = [
+        normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions) for row in rows
+    ]
+    matches, by_name = _match([values for values, _errors in normalised], plan.user, lock=lock)
+    plan.derive = lock  # only the commit writes: the preview skips the derived values (pinyin…)
+    return [_evaluate(values, errors, plan, matches, by_name) for values, errors in normalised]
+
+
+def _evaluate(
+    values: RowValues,
+    errors: list[CellError],
+    plan: Plan,
+    matches: dict[str, Child],
+    by_name: dict[tuple[Any, ...], list[Child]],
+) -> Evaluated:
+    found = [_error(e) for e in errors]
+    number = values.number
+    if number in plan.duplicates:
+        rows = "、".join(str(other) for other in plan.duplicates[number])
+        found.append(_cell_error(plan, "id_number", DUPLICATE_IN_FILE.format(rows=rows), values))
+    summary = _summary(values)
+    if found:
+        return Evaluated(number, Outcome.ERROR, errors=found, summary=summary)
+    key = id_index(values.child.get("id_number") or None)
+    if key is not None:
+        match = matches.get(key)
+    else:
+        candidates = by_name.get(_name_key(values), [])
+        if len(candidates) > 1:
+            return Evaluated(number, Outcome.ERROR, errors=[_row_error(AMBIGUOUS)], summary=summary)
+        match = candidates[0] if candidates else None
+    if match is not None and not getattr(match, "writable", True):
+        error = _cell_error(plan, "id_number", ALREADY_ON_FILE, values)
+        return Evaluated(number, Outcome.ERROR, errors=[error], summary=summary)
+    try:
+        if match is None:
+            return _new(values, plan, summary)
+        return _update(values, match, plan, summary)
+    except ValidationError as exc:
+        return Evaluated(number, Outcome.ERROR, errors=_validation_errors(exc, plan, values), summary=summary)
+
+
+# --- matching: one query per chunk ------------------------------------------------------------
+
+
+def _match(
+    rows: list[RowValues], user: User, *, lock: bool
+) -> tuple[dict[str, Child], dict[tuple[Any, ...], list[Child]]]:
+    """Active files with the chunk's ID numbers (by blind index); for rows without an ID
+    number, active files without one of the same village, name and birth date. Each file
+    carries `writable` (in the user's write scope), its parents and its guardian."""
+    keys = {k for k in (id_index(r.child.get("id_number") or None) for r in rows) if k}
+    nameless = [r for r in rows if not r.child.get("id_number") and r.village is not None]
+    query = Q(id_index__in=keys) if keys else Q(pk__in=[])
+    if nameless:
+        query |= Q(
+            id_index__isnull=True,
+            village_id__in={r.village.pk for r in nameless if r.village is not None},
+            name__in={r.child.get("name") for r in nameless},
+        )
+    if not keys and not nameless:
+        return {}, {}
+    found = (
+        Child.objects.filter(query, status=c.Status.ACTIVE)
+        .annotate(writable=Exists(children_editable_by(user).filter(pk=OuterRef("pk"))))
+        .select_related("village__parent__parent", "guardian")
+        .prefetch_related("parents")
+    )
+    if lock:
+        found = found.select_for_update(of=("self",))
+    by_index: dict[str, Child] = {}
+    by_name: dict[tuple[Any, ...], list[Child]] = defaultdict(list)
+    for child in found:
+        if child.id_index:
+            by_index[child.id_index] = child
+        else:
+            by_name[(child.village_id, child.name, child.birth_date)].append(child)
+    return by_index, by_name
+
+
+def _name_key(values: RowValues) -> tuple[Any, ...]:
+    village = values.village.pk if values.village is not None else None
+    return (village, values.child.get("name"), values.child.get("birth_date"))
+
+
+# --- new files and updates --------------------------------------------------------------------
+
+
+def _new(values: RowValues, plan: Plan, summary: str) -> Evaluated:
+    missing = [name for name in NEW_FILE_REQUIRED if values.child.get(name) in (None, "")]
+    errors = [_cell_error(plan, name, NEW_FILE_NEEDS, values) for name in missing]
+    if values.village is None:
+        errors.append(_cell_error(plan, "village", NO_VILLAGE, values))
+    if errors:
+        return Evaluated(values.number, Outcome.ERROR, errors=errors, summary=summary)
+    child = Child(created_by=plan.user, village=values.village)
+    _assign(child, _own(values.child, _CHILD_FIELDS))
+    if plan.derive:
+        derive(child, father=_facts(None, values.father), mother=_facts(None, values.mother), on=plan.today)
+    family: list[FamilyWrite] = []
+    for role, given in ((c.ParentRole.FATHER, values.father), (c.ParentRole.MOTHER, values.mother)):
+        if _has_values(given):
+            parent = Parent(child=child, role=role)
+            _assign(parent, _own(given, _PARENT_FIELDS))
+            family.append(FamilyWrite(parent, []))
+    if _has_values(values.guardian):
+        guardian = EntrustedGuardian(child=child)
+        _assign(guardian, _own(values.guardian or {}, _GUARDIAN_FIELDS))
+        family.append(FamilyWrite(guardian, []))
+    return Evaluated(values.number, Outcome.NEW, child=child, family=family, summary=summary)
+
+
+def _update(values: RowValues, child: Child, plan: Plan, summary: str) -> Evaluated:
+    given = _own(values.child, _CHILD_FIELDS)
+    if values.village is not None:
+        given["village"] = values.village
+    diff: list[list[str]] = []
+    changed = _changes(child, given, _CHILD_FIELDS, "", diff)
+    parents = {p.role: p for p in child.parents.all()}
+    family: list[FamilyWrite] = []
+    facts: dict[str, dict[str, Any]] = {}
+    for role, prefix, new in (
+        (c.ParentRole.FATHER, "父亲", values.father),
+        (c.ParentRole.MOTHER, "母亲", values.mother),
+    ):
+        current = parents.get(role)
+        facts[role] = _facts(current, new)
+        if _has_values(new):
+            family += _family_write(
+                current or Parent(child=child, role=role), new, _PARENT_FIELDS, prefix, diff
+            )
+    if _has_values(values.guardian):
+        current_guardian = getattr(child, "guardian", None) or EntrustedGuardian(child=child)
+        family += _family_write(
+            current_guardian, values.guardian or {}, _GUARDIAN_FIELDS, "受委托监护人", diff
+        )
+    seen = child.version
+    if not diff:
+        return Evaluated(values.number, Outcome.UNCHANGED, child=child, seen_version=seen, summary=summary)
+    _assign(child, {name: given[name] for name in changed})
+    if plan.derive:
+        derive(child, father=facts[c.ParentRole.FATHER], mother=facts[c.ParentRole.MOTHER], on=plan.today)
+    return Evaluated(
+        values.number,
+        Outcome.UPDATE,
+        child=child,
+        seen_version=seen,
+        child_fields=changed,
+        family=family,
+        diff=diff,
+        summary=summary,
+    )
+
+
+def _family_write(
+    obj: Parent | EntrustedGuardian,
+    given: dict[str, Any],
+    fields: dict[str, ModelField[Any, Any]],
+    prefix: str,
+    diff: list[list[str]],
+) -> list[FamilyWrite]:
+    own = _own(given, fields)
+    changed = _changes(obj, own, fields, prefix, diff)
+    if not changed:
+        return []
+    creating = obj._state.adding
+    _assign(obj, {name: own[name] for name in changed})
+    return [FamilyWrite(obj, [] if creating else changed)]
+
+
+def _changes(
+    obj: Model,
+    given: dict[str, Any],
+    fields: dict[str, ModelField[Any, Any]],
+    prefix: str,
+    diff: list[list[str]],
+) -> list[str]:
+    """Names of the fields whose given value differs from the stored one; appends the
+    masked (字段, 原值, 新值) of each to `diff`."""
+    changed = []
+    for name, new in given.items():
+        model_field = fields[name]
+        old = getattr(obj, model_field.attname) if not obj._state.adding else None
+        if _same(old, _raw(new)):
+            continue
+        changed.append(name)
+        label = f"{prefix}{model_field.verbose_name}"
+        diff.append([label, _shown(model_field, old), _shown(model_field, _raw(new))])
+    return changed
+
+
+def _raw(value: Any) -> Any:
+    return value.pk if isinstance(value, Model) else value
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old in (None, "", []) and new in (None, "", []):
+        return True
+    if isinstance(old, list) and isinstance(new, list):
+        return sorted(map(str, old)) == sorted(map(str, new))
+    return bool(old == new)
+
+
+_REGION_NAMES: dict[Any, str] = {}
+
+
+def _region_name(pk: Any) -> str:
+    if pk not in _REGION_NAMES:
+        _REGION_NAMES[pk] = Region.objects.filter(pk=pk).values_list("name", flat=True).first() or ""
+    return _REGION_NAMES[pk]
+
+
+def _shown(model_field: ModelField[Any, Any], value: Any) -> str:
+    """The value as the user reads it, masked where it is personal."""
+    if value in (None, "", []):
+        return ""
+    name = model_field.name
+    if name in _ID_FIELDS:
+        return mask_id(str(value))
+    if name in _PHONE_FIELDS:
+        return mask_phone(str(value))
+    if getattr(model_field, "encrypted", False):
+        return mask_text(str(value))
+    if model_field.is_relation:
+        return _region_name(value) if model_field.related_model is Region else str(value)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if name in _MULTI_CHOICES:
+        return "、".join(str(_MULTI_CHOICES[name].get(v, v)) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def _own(values: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The given values that are fields of the model (None: not given, keep what is stored)."""
+    return {
+        name: value
+        for name, value in (values or {}).items()
+        if name in fields and name not in _NOT_GIVEN and value is not None
+    }
+
+
+def _has_values(values: Mapping[str, Any] | None) -> bool:
+    return bool(values) and any(v not in (None, "", []) for v in (values or {}).values())
+
+
+def _assign(obj: Model, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def _facts(parent: Parent | None, new: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parent's status and incapacity as derive() reads them: the file's values over the
+    stored ones."""
+    if parent is None and not _has_values(new):
+        return {}
+    facts = {"status": parent.status, "incapacity_reason": parent.incapacity_reason} if parent else {}
+    facts.update({k: v for k, v in (new or {}).items() if k in ("status", "incapacity_reason") and v})
+    return facts
+
+
+def _summary(values: RowValues) -> str:
+    name = str(values.child.get("name") or "")
+    number = str(values.child.get("id_number") or "")
+    parts = [f"{name[0]}*" if name else "", mask_id(number)]
+    return " ".join(p for p in parts if p)
+
+
+def _error(error: CellError) -> dict[str, str]:
+    return {"column": error.column, "reason": error.reason, "value": error.value}
+
+
+def _row_error(reason: str) -> dict[str, str]:
+    return {"column": "", "reason": reason, "value": ""}
+
+
+def _cell_error(plan: Plan, key: str, reason: str, values: RowValues) -> dict[str, str]:
+    value = values.child.get(key) if key in _CHILD_FIELDS else None
+    shown = mask_id(str(value)) if key == "id_number" and value else ""
+    label = FIELD_BY_KEY[key].label if key in FIELD_BY_KEY else key
+    return {"column": plan.column_of(key) or label, "reason": reason, "value": shown}
+
+
+def _validation_errors(exc: ValidationError, plan: Plan, values: RowValues) -> list[dict[str, str]]:
+    if not hasattr(exc, "error_dict"):
+        return [_row_error(message) for message in exc.messages]
+    return [
+        _cell_error(plan, name, str(message), values)
+        for name, messages in exc.message_dict.items()
+        for message in messages
+    ]
