@@ -225,6 +225,23 @@ def test_it_files_the_demo_reports_through_the_services(demo: str) -> None:
         assert handled.members.filter(user__username="demo_township_supervisor", active=True).exists()
 
 
+def test_it_opens_a_demo_round_and_fills_the_count_tables(demo: str, client: Client) -> None:
+    """审核报送 and 统计分析 open on a believable state: this month's round with the demo
+    village submitted and approved by the township, the others not yet; the dashboard's count
+    of the county equals its active files."""
+    from stats.models import ChildCount
+    from submissions.models import Round, VillageState
+
+    round_ = Round.objects.get()
+    states = list(round_.villages.values_list("village__name", "state"))
+    approved = [name for name, state in states if state == VillageState.APPROVED]
+    assert len(approved) == 1 and len(states) > 1
+    assert "演示数据" in round_.title and "演示报送轮次" in demo
+    county = round_.county
+    total = ChildCount.objects.get(region=county, category="all", dimension="total")
+    assert total.count == Child.objects.filter(county=county, status=c.Status.ACTIVE).count()
+
+
 def test_it_refuses_to_run_twice(demo: str) -> None:
     before = (Child.objects.count(), User.objects.count(), Region.objects.count())
     out = _seed(children=100, seed=1)

@@ -66,6 +66,10 @@ class Command(BaseCommand):
             f"风险等级与走访截止日期已计算（{time.perf_counter() - computing:.1f} 秒）："
             f"{counts.get('total', 0)} 份档案。"
         )
+        from submissions.demo import demo_round_create
+
+        files = demo_round_create(on=on)
+        self.stdout.write(f"演示报送轮次 1 个（演示村已报送 {files} 份档案，乡镇已审核通过；其余村未报送）。")
         # The dashboards' count tables and this month's trend point (issue 6), as the nightly
         # job would; the scheduler's tick keeps them current from here on.
         from stats.services import stats_nightly
