@@ -116,7 +116,12 @@ class Table:
             "kind": "bar",
             "x": [row.label for row in self.rows],
             "series": [
-                {"name": label, "data": [row.cells[index].count for row in self.rows]}
+                {
+                    "name": label,
+                    "data": [row.cells[index].count for row in self.rows],
+                    # Each bar opens the ledger list behind it, as the table's numbers do.
+                    "urls": [row.cells[index].url for row in self.rows],
+                }
                 for index, (_, label) in enumerate(Category.choices)
             ],
         }

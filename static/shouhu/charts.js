@@ -14,6 +14,12 @@ document.addEventListener("DOMContentLoaded", function () {
     element.style.height = spec.kind === "line" ? "300px" : Math.max(260, spec.x.length * 18) + "px";
     var chart = window.echarts.init(element, null, { renderer: "canvas" });
     chart.setOption(option(spec));
+    // A bar is a link to the ledger list behind its number (the same URL as the table's cell).
+    chart.on("click", function (params) {
+      var series = spec.series[params.seriesIndex];
+      var url = series && series.urls && series.urls[params.dataIndex];
+      if (url) { window.location.href = url; }
+    });
     charts.push(chart);
   });
   window.addEventListener("resize", function () {

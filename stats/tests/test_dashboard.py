@@ -195,3 +195,26 @@ def test_a_city_grant_sees_its_counties_and_each_links_to_its_county(world: Worl
     assert rows["海城区"].count == Child.objects.filter(county__code="450502", status=c.Status.ACTIVE).count()
     _check_page(client, world, "county_officer")
     _check_page(client, world, "county_officer", f"?region={world.county.pk}")
+
+
+def test_every_bar_of_a_chart_links_to_the_list_behind_its_number(world: World, client: Client) -> None:
+    """The charts' bars are links too: each bar's (url, number) is one of the table's numbers,
+    so it lists exactly that many files in the ledger."""
+    import json
+
+    build_population(world)
+    stats_refresh(since=None)
+    client.force_login(world.users["county_admin"])
+    body = client.get(DASHBOARD).content.decode()
+    charts = json.loads(
+        re.search(r'<script id="stats-charts" type="application/json">(.*?)</script>', body, re.S)[1]
+    )
+    shown = set(numbers(body))
+    bars = [
+        (url, count)
+        for spec in charts.values()
+        if spec["kind"] == "bar"
+        for series in spec["series"]
+        for url, count in zip(series["urls"], series["data"], strict=True)
+    ]
+    assert bars and set(bars) <= shown
