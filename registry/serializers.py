@@ -14,11 +14,11 @@ from core.masking import mask_id, mask_phone
 from geo.models import Region, RegionLevel, Unit
 from geo.serializers import RegionBriefSerializer
 from registry import choices as c
-from registry import rules, validation
+from registry import validation
 from registry.access import villages_writable_by
 from registry.forms import schools_for
 from registry.models import Child, EntrustedGuardian, Parent
-from registry.selectors import CATEGORY_CHOICES, LedgerFilters
+from registry.selectors import AGE_BAND_LABELS, CATEGORY_CHOICES, NO_COLOUR, LedgerFilters
 from registry.services import FileData, family_values
 
 MASKED_INPUT = "请填写完整号码；如不修改，请原样提交读取时得到的号码或省略此字段。"
@@ -233,8 +233,11 @@ class LedgerQuerySerializer(QuerySerializer):
     key = serializers.ChoiceField(
         choices=[("1", "重点对象"), ("0", "非重点对象")], required=False, label="重点对象"
     )
-    age_band = serializers.ChoiceField(
-        choices=list(rules.AGE_BAND_LABELS.items()), required=False, label="年龄段"
+    age_band = serializers.ChoiceField(choices=list(AGE_BAND_LABELS.items()), required=False, label="年龄段")
+    county = serializers.UUIDField(required=False, label="县（市、区）", help_text="县级区划的 UUID。")
+    sex = serializers.ChoiceField(choices=c.Sex.choices, required=False, label="性别")
+    risk_colour = serializers.ChoiceField(
+        choices=[*c.RiskColour.choices, (NO_COLOUR, "未评定")], required=False, label="风险等级"
     )
     status = serializers.ChoiceField(
         choices=[*c.Status.choices, ("all", "全部")],
@@ -262,6 +265,9 @@ class LedgerQuerySerializer(QuerySerializer):
             schooling=data.get("schooling", ""),
             key=data.get("key", ""),
             age_band=data.get("age_band", ""),
+            county=str(data.get("county") or ""),
+            sex=data.get("sex", ""),
+            risk_colour=data.get("risk_colour", ""),
             status="" if status == "all" else status,
             q=data.get("q", ""),
         )

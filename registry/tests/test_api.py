@@ -178,6 +178,13 @@ def test_it_filters_like_the_ledger(world: World, login: Any) -> None:
     assert ids(client.get(LIST, {"q": a1.id_number})) == {str(a1.pk)}
     assert ids(client.get(LIST, {"status": "exited"})) == set()
     assert len(ids(client.get(LIST, {"status": "all"}))) == 3
+    # The filters the dashboard's numbers link to (issue 6) work on the API too.
+    same_sex = {str(child.pk) for child in (a1, a2, world.children["b1"]) if child.sex == a1.sex}
+    assert ids(client.get(LIST, {"sex": a1.sex})) == same_sex
+    assert ids(client.get(LIST, {"county": str(world.county.pk)})) == ids(client.get(LIST))
+    assert ids(client.get(LIST, {"risk_colour": "red", "township": str(world.township_b.pk)})) == (
+        {str(world.children["b1"].pk)} if world.children["b1"].risk_colour == "red" else set()
+    )
 
 
 def test_it_searches_only_inside_the_scope(world: World, login: Any) -> None:
