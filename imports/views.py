@@ -27,6 +27,7 @@ from imports.forms import MappingForm, UploadForm
 from imports.models import Batch, BatchState, Outcome
 from imports.reading import ImportFileError
 from jobs.models import Job
+from jobs.services import job_progress
 from registry.access import can_reveal
 
 RECENT_BATCHES = 30
@@ -119,8 +120,11 @@ def batch_detail(request: AuthenticatedHttpRequest, batch_id: str) -> HttpRespon
     batch = access_batch(request.user, batch_id)
     job = _active_job(batch)
     running = job is not None and not job.done
+    # While the commit's transaction is open, its progress is read beside it (jobs.progress).
+    current, total = job_progress(job) if job is not None else (0, None)
+    shown = {"batch": batch, "job": job, "progress_current": current, "progress_total": total}
     if _is_htmx(request):
-        response = render(request, "imports/batch_detail.html#progress", {"batch": batch, "job": job})
+        response = render(request, "imports/batch_detail.html#progress", shown)
         if not running:
             response.headers["HX-Refresh"] = "true"  # done: the whole page shows the result
         return response
@@ -130,8 +134,7 @@ def batch_detail(request: AuthenticatedHttpRequest, batch_id: str) -> HttpRespon
         after = 0
     page = selectors.batch_rows(batch, outcome=request.GET.get("outcome", ""), after=after)
     context = {
-        "batch": batch,
-        "job": job,
+        **shown,
         "running": running,
         "page": page,
         "outcomes": [
