@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -349,14 +350,51 @@ def _looks_like_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 def _scan_xml_parts(
     archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str, limits: _Limits
 ) -> int:
-    """Stream every XML part through defusedxml (no DTD, no entities), counting rows on the way."""
+    """Stream every XML part through defusedxml (no DTD, no entities), counting rows on the way.
+    An .xlsx goes through expat without element callbacks instead (_scan_xlsx_part): a callback
+    per cell made a 100,000-row ledger take 15 s here instead of 3."""
     counter: _RowCounter = _OdsRows(limits) if kind == "ods" else _XlsxRows(limits)
     for info in infos:
         if info.is_dir() or not _looks_like_xml(archive, info):
             continue
         with archive.open(info) as part:
-            _parse(part, counter)
+            if kind == "ods":
+                _parse(part, counter)
+            else:
+                sheet = info.filename.lower().startswith("xl/worksheets/")
+                _scan_xlsx_part(part, counter if sheet else None)
     return counter.rows
+
+
+# A row's start tag, with or without a namespace prefix. In well-formed XML a "<" in text or an
+# attribute value is escaped, so no tag hides from this; comments and CDATA can only add to the
+# count, which errs towards refusing.
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
+_ROW_OVERLAP = 64  # bytes of the previous chunk kept, so that a tag cut in two is still found
+
+
+def _refuse_dtd(*_args: object) -> NoReturn:
+    _refuse("xml_unsafe", XML_UNSAFE)
+
+
+def _scan_xlsx_part(part: IO[bytes], counter: "_RowCounter | None") -> None:
+    """Parse one part with expat in C: DTDs, entity declarations and external entities are
+    refused as defusedxml refuses them (handlers that raise); no element callbacks. Rows are
+    counted on the raw bytes of worksheet parts, chunk by chunk, so the row limit still stops
+    the scan early."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.UnparsedEntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd
+    tail = b""
+    while chunk := part.read(CHUNK):
+        parser.Parse(chunk, False)
+        if counter is not None:
+            window = tail + chunk
+            counter.add(len(_ROW_START.findall(window)) - len(_ROW_START.findall(tail)))
+            tail = window[-_ROW_OVERLAP:]
+    parser.Parse(b"", True)
 
 
 # --- streaming XML through defusedxml ----------------------------------------------------------

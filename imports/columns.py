@@ -265,6 +265,15 @@ def field_for_header(text: str) -> str | None:
     return _INDEX.get(header_key(text))
 
 
+# Columns of the system's own roster (nationalforms.roster) that carry nothing an import writes:
+# the row number, the county (implied by the village), the school (chosen from the school list,
+# not typed), "has an entrusted guardian" (implied by the guardian's columns) and the file number
+# (given by the system). Known, so a roster uploaded back needs no mapping screen.
+NOT_IMPORTED = frozenset(
+    header_key(text) for text in ("序号", "县（市、区）", "就读学校", "有无委托监护人", "档案编号")
+)
+
+
 def guess_mapping(headers: Sequence[str], remembered: Mapping[str, str] | None = None) -> dict[int, str]:
     """Column index → field key for the columns recognised; a remembered mapping
     (header_key → field key, "" = ignore this column) wins over the synonyms. Each field

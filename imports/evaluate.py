@@ -13,8 +13,9 @@ others. Values in differences and errors are masked: ID and phone numbers as eve
 """
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.db.models import Field as ModelField
 from accounts.models import User
 from core.blind_index import id_index
 from core.masking import mask_id, mask_phone, mask_text
+from core.pinyin import pinyin_keys
 from geo.models import Region
 from imports import normalise
 from imports.columns import FIELD_BY_KEY
@@ -32,7 +34,9 @@ from imports.models import Outcome
 from imports.normalise import CellError, RowValues
 from imports.reading import RawRow
 from imports.regions import RegionLookup
+from imports.timing import Phases
 from registry import choices as c
+from registry import rules
 from registry.access import children_editable_by
 from registry.models import Child, EntrustedGuardian, Parent
 from registry.services import derive
@@ -70,6 +74,7 @@ class Plan:
     # preview does not: the normaliser already checks what derive() would refuse (the ID
     # number against birth date and sex; villages come from the user's RegionLookup).
     derive: bool = True
+    phases: Phases = field(default_factory=Phases)
 
     def column_of(self, key: str) -> str:
         """The file's header of the column mapped to field `key` ("" when none)."""
@@ -88,11 +93,22 @@ class FamilyWrite:
 
 
 @dataclass
+class NewFile:
+    """A file to open, as plain values (attribute name → value), no model instances: the
+    commit writes 100,000 of them (imports.writing). `child` holds the derived columns too
+    when the plan derives; `family` the parents and the guardian to create with it."""
+
+    child: dict[str, Any]
+    family: list[tuple[type[Parent] | type[EntrustedGuardian], dict[str, Any]]]
+
+
+@dataclass
 class Evaluated:
     number: int
     outcome: str
     errors: list[dict[str, str]] = field(default_factory=list)
-    child: Child | None = None  # new (unsaved, derived) or matched (changes applied, derived)
+    child: Child | None = None  # a matched file (changes applied, derived)
+    new: NewFile | None = None  # a file to open
     seen_version: int | None = None  # the matched file's version before this import
     child_fields: list[str] = field(default_factory=list)  # changed fields of a matched file
     family: list[FamilyWrite] = field(default_factory=list)
@@ -108,20 +124,30 @@ def find_duplicates(rows: Iterable[RawRow], mapping: Mapping[int, str]) -> dict[
     column = next((index for index, key in mapping.items() if key == "id_number"), None)
     if column is None:
         return {}
-    seen: dict[str, list[int]] = defaultdict(list)
+    # Grouped first by a cheap key (the text as id_number() would normalise it); only the
+    # numbers found on two rows or more are then checked and grouped by their real value.
+    by_key: dict[str, list[RawRow]] = defaultdict(list)
     for row in rows:
         cell = row.cells[column] if column < len(row.cells) else None
-        try:
-            value = normalise.id_number(cell)
-        except normalise.BadValue:
-            continue  # the row's own error says why
-        if value:
-            seen[value].append(row.number)
+        key = normalise.id_key(cell)
+        if key:
+            by_key[key].append(row)
+    seen: dict[str, list[int]] = defaultdict(list)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        for row in group:
+            try:
+                value = normalise.id_number(row.cells[column])
+            except normalise.BadValue:
+                continue  # the row's own error says why
+            if value:
+                seen[value].append(row.number)
     duplicates: dict[int, list[int]] = {}
     for numbers in seen.values():
         if len(numbers) > 1:
-            for number in numbers:
-                duplicates[number] = [other for other in numbers if other != number]
+            for number in sorted(numbers):
+                duplicates[number] = [other for other in sorted(numbers) if other != number]
     return duplicates
 
 
@@ -130,12 +156,15 @@ def find_duplicates(rows: Iterable[RawRow], mapping: Mapping[int, str]) -> dict[
 
 def evaluate_chunk(rows: Sequence[RawRow], plan: Plan, *, lock: bool) -> list[Evaluated]:
     """The outcome of each row. `lock`: take the matched files FOR UPDATE (the commit)."""
-    normalised = [
-        normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions) for row in rows
-    ]
-    matches, by_name = _match([values for values, _errors in normalised], plan.user, lock=lock)
+    with plan.phases("normalise"):
+        normalised = [
+            normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions) for row in rows
+        ]
+    with plan.phases("match"):
+        matches, by_name = _match([values for values, _errors in normalised], plan.user, lock=lock)
     plan.derive = lock  # only the commit writes: the preview skips the derived values (pinyin…)
-    return [_evaluate(values, errors, plan, matches, by_name) for values, errors in normalised]
+    with plan.phases("evaluate"):
+        return [_evaluate(values, errors, plan, matches, by_name) for values, errors in normalised]
 
 
 def _evaluate(
@@ -166,7 +195,7 @@ def _evaluate(
         return Evaluated(number, Outcome.ERROR, errors=[error], summary=summary)
     try:
         if match is None:
-            return _new(values, plan, summary)
+            return _new(values, plan, summary, key)
         return _update(values, match, plan, summary)
     except ValidationError as exc:
         return Evaluated(number, Outcome.ERROR, errors=_validation_errors(exc, plan, values), summary=summary)
@@ -218,28 +247,103 @@ def _name_key(values: RowValues) -> tuple[Any, ...]:
 # --- new files and updates --------------------------------------------------------------------
 
 
-def _new(values: RowValues, plan: Plan, summary: str) -> Evaluated:
+def _new(values: RowValues, plan: Plan, summary: str, key: str | None) -> Evaluated:
     missing = [name for name in NEW_FILE_REQUIRED if values.child.get(name) in (None, "")]
     errors = [_cell_error(plan, name, NEW_FILE_NEEDS, values) for name in missing]
-    if values.village is None:
+    village = values.village
+    if village is None:
         errors.append(_cell_error(plan, "village", NO_VILLAGE, values))
-    if errors:
+    if errors or village is None:
         return Evaluated(values.number, Outcome.ERROR, errors=errors, summary=summary)
-    child = Child(created_by=plan.user, village=values.village)
-    _assign(child, _own(values.child, _CHILD_FIELDS))
+    child = _attributes(values.child, _CHILD_FIELDS)
+    child["village_id"] = village.pk
     if plan.derive:
-        derive(child, father=_facts(None, values.father), mother=_facts(None, values.mother), on=plan.today)
-    family: list[FamilyWrite] = []
+        child.update(derived(child, village, values.father, values.mother, key=key, on=plan.today))
+    family: list[tuple[type[Parent] | type[EntrustedGuardian], dict[str, Any]]] = []
     for role, given in ((c.ParentRole.FATHER, values.father), (c.ParentRole.MOTHER, values.mother)):
         if _has_values(given):
-            parent = Parent(child=child, role=role)
-            _assign(parent, _own(given, _PARENT_FIELDS))
-            family.append(FamilyWrite(parent, []))
+            family.append((Parent, {**_attributes(given, _PARENT_FIELDS), "role": role}))
     if _has_values(values.guardian):
-        guardian = EntrustedGuardian(child=child)
-        _assign(guardian, _own(values.guardian or {}, _GUARDIAN_FIELDS))
-        family.append(FamilyWrite(guardian, []))
-    return Evaluated(values.number, Outcome.NEW, child=child, family=family, summary=summary)
+        family.append((EntrustedGuardian, _attributes(values.guardian or {}, _GUARDIAN_FIELDS)))
+    return Evaluated(values.number, Outcome.NEW, new=NewFile(child, family), summary=summary)
+
+
+def _attributes(given: Mapping[str, Any] | None, fields: dict[str, ModelField[Any, Any]]) -> dict[str, Any]:
+    """_own() by attribute name: a related object becomes its key."""
+    out: dict[str, Any] = {}
+    for name, value in _own(given, fields).items():
+        model_field = fields[name]
+        if model_field.is_relation:
+            out[model_field.attname] = value.pk if isinstance(value, Model) else value
+        else:
+            out[name] = value
+    return out
+
+
+_DEFAULTS = {name: f.get_default() for name, f in _CHILD_FIELDS.items() if f.has_default()}
+
+
+@functools.lru_cache(maxsize=100_000)
+def _pinyin(name: str) -> tuple[str, str]:
+    return pinyin_keys(name)
+
+
+def derived(
+    child: Mapping[str, Any],
+    village: Region,
+    father: Mapping[str, Any] | None,
+    mother: Mapping[str, Any] | None,
+    *,
+    key: str | None,
+    on: dt.date,
+) -> dict[str, Any]:
+    """The derived columns of a new file: what registry.services.derive() sets on a Child,
+    computed from values the normaliser has already checked (the ID number parsed, birth date
+    and sex taken from it and compared; the village one the user may write). A test keeps
+    the two equal (imports/tests/test_writing.py). `key`: the ID number's blind index."""
+    township = village.parent
+    if township is None or township.parent_id is None:
+        raise ValidationError({"village": "请选择村（社区）。"})
+    value: Callable[[str], Any] = {**_DEFAULTS, **child}.get
+    number = value("id_number") or ""
+    pinyin, initials = _pinyin(str(value("name")))
+    reasons = rules.key_reasons(
+        guardianship_rating=value("guardianship_rating"),
+        care_type=value("care_type"),
+        schooling=value("schooling"),
+        hukou_registered=value("hukou_registered"),
+        health=value("health"),
+        manual=value("key_manual"),
+    )
+    return {
+        "name_pinyin": pinyin,
+        "name_initials": initials,
+        "id_index": key if number else None,
+        "id_tail": number[-4:],
+        "township_id": township.pk,
+        "county_id": township.parent_id,
+        "is_left_behind": rules.is_left_behind(
+            birth=value("birth_date"),
+            on=on,
+            father=_parent_facts(father),
+            mother=_parent_facts(mother),
+            hukou_registered=value("hukou_registered"),
+            hukou_rural=value("hukou_rural"),
+        ),
+        "key_reasons": reasons,
+        "is_key": bool(reasons),
+    }
+
+
+def _parent_facts(given: Mapping[str, Any] | None) -> rules.ParentFacts | None:
+    """As registry.services._parent_facts reads a parent's form values."""
+    facts = _facts(None, given)
+    if not facts:
+        return None
+    return rules.ParentFacts(
+        status=facts.get("status") or c.ParentStatus.AWAY,
+        incapacity_reason=facts.get("incapacity_reason") or "",
+    )
 
 
 def _update(values: RowValues, child: Child, plan: Plan, summary: str) -> Evaluated:

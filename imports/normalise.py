@@ -88,6 +88,9 @@ def text(value: Cell) -> str:
     return str(value)
 
 
+MASKED_NUMBER = "这是脱敏后的号码（含 *），无法导入：请导出完整号码的花名册，或填写完整号码后再导入"
+
+
 def id_number(value: Cell) -> str:
     """An 18-character ID number checked by core.idnumber. A number (Excel keeps 15 significant
     digits) has lost its last digits: an error, never a guess."""
@@ -108,10 +111,62 @@ def id_facts(value: Cell) -> idnumber.IdFacts | None:
         return None
     if _SCIENTIFIC.match(number):  # a CSV saved from Excel: "4.50521E+17"
         raise BadValue(ID_LOST_DIGITS)
+    if "*" in number:  # a masked export uploaded back
+        raise BadValue(MASKED_NUMBER)
     try:
-        return idnumber.parse(number)
+        return _parse_id(number)
     except ValidationError as exc:
         raise BadValue(_message(exc)) from exc
+
+
+# Region codes (not personal data) that core.idnumber has accepted in this process.
+_KNOWN_REGIONS: set[str] = set()
+
+
+def _parse_id(raw: str) -> idnumber.IdFacts:
+    """core.idnumber.parse() with a fast path for the well-formed numbers a ledger is full
+    of (a 100,000-row file holds some 300,000): the same checks — 18 characters, ASCII
+    digits and a final X, a real birth date, the MOD 11-2 check character, a region code
+    that idnumber has accepted before — without python-stdnum's generic cleaning. Anything
+    else goes to idnumber.parse, which gives the exact message (and learns the region).
+    A test compares the two on valid and invalid numbers."""
+    number = idnumber.normalise(raw)
+    if (
+        len(number) == 18
+        and number.isascii()
+        and number[:17].isdigit()
+        and number[:6] in _KNOWN_REGIONS
+        and number[17] == _check_character(number)
+    ):
+        birth = _birth_date(number[6:14])
+        if birth is not None:
+            return idnumber.IdFacts(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
+    facts = idnumber.parse(raw)
+    _KNOWN_REGIONS.add(facts.number[:6])
+    return facts
+
+
+def _check_character(number: str) -> str:
+    checksum = (1 - 2 * int(number[:17], 13)) % 11  # as stdnum.cn.ric.calc_check_digit
+    return "X" if checksum == 10 else str(checksum)
+
+
+@functools.lru_cache(maxsize=40_000)
+def _birth_date(digits: str) -> dt.date | None:
+    try:
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
+def id_key(value: Cell) -> str:
+    """What id_number() would give for a well-formed cell, without checking it: for finding
+    the same number on two rows (imports.evaluate.find_duplicates checks those)."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, int | float):
+        return ""
+    return idnumber.normalise(text(value).lstrip("'"))
 
 
 _DATE = re.compile(
@@ -269,6 +324,8 @@ def phone(value: Cell) -> str:
     raw = text(value).replace(" ", "").lstrip("'")
     if raw.startswith("+86"):
         raw = raw[3:]
+    if "*" in raw:
+        raise BadValue(MASKED_NUMBER)
     if re.fullmatch(r"1\d{2}-\d{4}-\d{4}", raw):
         raw = raw.replace("-", "")
     try:

@@ -15,7 +15,9 @@ error or crash, nothing.
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,26 +25,34 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import User
 from audit.models import EventType
 from audit.services import audit_event
+from care import rules as care_rules
+from care.models import CarePolicy
 from core.blind_index import id_index, phone_index
 from core.uploads import guard_upload, upload_dir
 from geo.models import Region, Unit
+from guardianship import rules as agreement_rules
 from imports.access import import_unit
-from imports.columns import FIELD_BY_KEY, FIELDS, guess_mapping, header_key
-from imports.evaluate import Evaluated, FamilyWrite, Plan, evaluate_chunk, find_duplicates
+from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, header_key
+from imports.evaluate import Evaluated, FamilyWrite, NewFile, Plan, evaluate_chunk, find_duplicates
 from imports.models import OPEN_STATES, Batch, BatchState, ColumnMapping, ImportRow, Outcome
 from imports.reading import ImportFileError, RawRow, Sheet, read_sheet
 from imports.regions import RegionLookup
+from imports.timing import Phases
+from imports.writing import Inserter
 from jobs.handlers import PermanentJobError
 from jobs.models import Job, JobState
 from jobs.services import JobContext, job_submit
+from registry.choices import Status
 from registry.models import Child, EntrustedGuardian, Parent
+
+logger = logging.getLogger("shouhu.imports")
 
 PREVIEW_KIND = "imports.preview"
 COMMIT_KIND = "imports.commit"
@@ -110,7 +120,8 @@ def mapping_settled(batch: Batch) -> bool:
     remembered = remembered_mapping(batch.unit)
     mapping = batch_mapping(batch)
     decided = all(
-        index in mapping or header_key(header) in remembered for index, header in enumerate(batch.headers)
+        index in mapping or header_key(header) in remembered or header_key(header) in NOT_IMPORTED
+        for index, header in enumerate(batch.headers)
     )
     return decided and not mapping_problems(mapping)
 
@@ -266,19 +277,24 @@ class _Run:
 def _open_run(batch: Batch) -> _Run:
     if not _file_kept(batch):
         raise PermanentJobError(FILE_GONE)
+    phases = Phases()
     try:
-        sheet = read_sheet(batch_path(batch), batch.kind)
+        with phases("read"):
+            sheet = read_sheet(batch_path(batch), batch.kind)
     except ImportFileError as exc:
         raise PermanentJobError(exc.message) from exc
     mapping = batch_mapping(batch)
     user = batch.created_by
+    with phases("normalise"):
+        duplicates = find_duplicates(sheet.rows, mapping)
     plan = Plan(
         user=user,
         headers=sheet.headers,
         mapping=mapping,
         regions=RegionLookup.for_user(user),
         today=timezone.localdate(),
-        duplicates=find_duplicates(sheet.rows, mapping),
+        duplicates=duplicates,
+        phases=phases,
     )
     return _Run(batch, sheet, plan)
 
@@ -315,9 +331,11 @@ def preview_run(job: Job, context: JobContext) -> dict[str, Any]:
     total = len(run.sheet.rows)
     done = 0
     context.progress(0, total)
+    rows = Inserter(ImportRow, history=False)
     for chunk in _chunks(run.sheet.rows):
         evaluated = evaluate_chunk(chunk, run.plan, lock=False)
-        ImportRow.objects.bulk_create([_import_row(batch, e) for e in evaluated], batch_size=CHUNK)
+        with run.plan.phases("rows"):
+            rows.insert([_import_row(batch, e) for e in evaluated])
         for e in evaluated:
             counts[e.outcome] += 1
         done += len(chunk)
@@ -331,21 +349,23 @@ def preview_run(job: Job, context: JobContext) -> dict[str, Any]:
         unchanged_count=counts[Outcome.UNCHANGED],
         error_count=counts[Outcome.ERROR],
     )
+    _log_phases(PREVIEW_KIND, total, run.plan.phases)
     return {"rows": total, **counts}
 
 
-def _import_row(batch: Batch, e: Evaluated) -> ImportRow:
+def _import_row(batch: Batch, e: Evaluated) -> dict[str, Any]:
+    """An ImportRow's values (imports.writing inserts them)."""
     matched = e.child is not None and e.outcome in (Outcome.UPDATE, Outcome.UNCHANGED)
-    return ImportRow(
-        batch=batch,
-        number=e.number,
-        outcome=e.outcome,
-        child_id=e.child.pk if matched and e.child is not None else None,
-        child_version=e.seen_version if matched else None,
-        diff=json.dumps(e.diff, ensure_ascii=False) if e.diff else "",
-        errors=e.errors,
-        summary=e.summary[:64],
-    )
+    return {
+        "batch_id": batch.pk,
+        "number": e.number,
+        "outcome": e.outcome,
+        "child_id": e.child.pk if matched and e.child is not None else None,
+        "child_version": e.seen_version if matched else None,
+        "diff": json.dumps(e.diff, ensure_ascii=False) if e.diff else "",
+        "errors": e.errors,
+        "summary": e.summary[:64],
+    }
 
 
 # --- the commit ---------------------------------------------------------------------------------
@@ -369,7 +389,7 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
             "number", "child_id", "child_version"
         )
     }
-    writer = _Writer(batch.created_by, run.plan.today)
+    writer = _Writer(batch.created_by, run.plan.today, run.plan.phases)
     errors: list[dict[str, Any]] = []
     stale = 0
     total = len(run.sheet.rows)
@@ -401,7 +421,14 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
         object_id=batch.pk,
         detail=counts,
     )
+    _log_phases(COMMIT_KIND, total, run.plan.phases)
     return counts
+
+
+def _log_phases(kind: str, rows: int, phases: Phases) -> None:
+    """Where a round's time went (step names and seconds only), for operations and the
+    benchmark."""
+    logger.info("%s: %d rows, %s", kind, rows, json.dumps(phases.result()))
 
 
 def _is_stale(e: Evaluated, seen: _Seen | None) -> int:
@@ -415,6 +442,9 @@ def _is_stale(e: Evaluated, seen: _Seen | None) -> int:
         return int(before_id is not None)
     return int(seen is None or before_id != matched.pk or seen.version != e.seen_version)
 
+
+_CHILD_DEFAULTS = {f.name: f.get_default() for f in Child._meta.concrete_fields if f.has_default()}
+_PARENT_STATUS_DEFAULT = Parent._meta.get_field("status").get_default()
 
 _DERIVED = [
     "name_pinyin",
@@ -433,46 +463,126 @@ _DERIVED = [
 
 
 class _Writer:
-    """Bulk writes with history, one chunk at a time; file numbers allocated once per
-    village and counted up."""
+    """Writes one chunk at a time inside the commit's transaction: new files, their parents
+    and guardian with their history rows by imports.writing (COPY on PostgreSQL); updates
+    with simple_history's bulk helpers. File numbers are allocated once per village and
+    counted up."""
 
-    def __init__(self, user: User, today: dt.date) -> None:
+    def __init__(self, user: User, today: dt.date, phases: "Phases | None" = None) -> None:
         self.user = user
         self.today = today
+        self.phases = phases or Phases()
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
         self.touched: list[Any] = []
         self._next_no: dict[Any, int] = {}
+        self._codes: dict[Any, str] = {}
+        self._inserters: dict[type[Model], Inserter] = {}
+        self._policies: dict[Any, care_rules.RulePolicy] = {}
 
     def write(self, evaluated: list[Evaluated]) -> None:
-        new = [e for e in evaluated if e.outcome == Outcome.NEW and e.child is not None]
+        new = [e.new for e in evaluated if e.outcome == Outcome.NEW and e.new is not None]
         updated = [e for e in evaluated if e.outcome == Outcome.UPDATE and e.child is not None]
         self.counts["unchanged"] += sum(1 for e in evaluated if e.outcome == Outcome.UNCHANGED)
-        self._create([e.child for e in new if e.child is not None])
-        self._update(updated)
-        self._family([w for e in new + updated for w in e.family])
+        with self.phases("write"):
+            self._create(new)
+            self._update(updated)
+            self._family([w for e in updated for w in e.family])
         self.counts["created"] += len(new)
         self.counts["updated"] += len(updated)
-        self.touched += [e.child.pk for e in new + updated if e.child is not None]
+        self.touched += [e.child.pk for e in updated if e.child is not None]
 
-    def _create(self, children: list[Child]) -> None:
-        for child in children:
-            child.file_no = self._file_no(child.village)
-        bulk_create_with_history(
-            children, Child, batch_size=CHUNK, default_user=self.user, default_change_reason=CHANGE_REASON
+    def _inserter(self, model: type[Model]) -> Inserter:
+        if model not in self._inserters:
+            self._inserters[model] = Inserter(model, history=True, phases=self.phases)
+        return self._inserters[model]
+
+    def _create(self, files: list[NewFile]) -> None:
+        if not files:
+            return
+        now = timezone.now()
+        children: list[dict[str, Any]] = []
+        family: dict[type[Model], list[dict[str, Any]]] = {Parent: [], EntrustedGuardian: []}
+        for new in files:
+            child = new.child
+            child_id = uuid.uuid4()
+            child.update(
+                id=child_id,
+                file_no=self._file_no(child["village_id"]),
+                created_by_id=self.user.pk,
+                created_at=now,
+                updated_at=now,
+            )
+            children.append(child)
+            self._care_columns(child, new, now)
+            for model, values in new.family:
+                values.update(id=uuid.uuid4(), child_id=child_id)
+                values["id_index"] = id_index(values.get("id_number") or None)
+                values["phone_index"] = phone_index(values.get("phone") or None)
+                family[model].append(values)
+        user_id = self.user.pk
+        self._inserter(Child).insert(children, when=now, user_id=user_id, reason=CHANGE_REASON)
+        for kind, rows in family.items():
+            self._inserter(kind).insert(rows, when=now, user_id=user_id, reason=CHANGE_REASON)
+
+    def _care_columns(self, child: dict[str, Any], new: NewFile, now: dt.datetime) -> None:
+        """The care state and agreement columns of a new file, by the rules the care and
+        guardianship apps apply after each write (care.services.care_recompute,
+        guardianship.services.agreement_state_recompute) for a file that has no visit, no
+        agreement and no parent marked 失联 yet: computed here instead of read back and
+        rewritten. A test proves that recomputing afterwards changes nothing."""
+        value: Callable[[str], Any] = {**_CHILD_DEFAULTS, **child}.get
+        policy = self._policy(child["county_id"])
+        colour, reasons = care_rules.risk_colour(
+            care_rules.Facts(
+                care_type=value("care_type"),
+                guardianship_rating=value("guardianship_rating"),
+                schooling=value("schooling"),
+                hukou_registered=value("hukou_registered"),
+                health=value("health"),
+                disability_grade=value("disability_grade"),
+                active=value("status") == Status.ACTIVE,
+            ),
+            policy,
+        )
+        parents = [
+            agreement_rules.ParentFacts(
+                status=values.get("status") or _PARENT_STATUS_DEFAULT,
+                incapacity_reason=values.get("incapacity_reason") or "",
+            )
+            for model, values in new.family
+            if model is Parent
+        ]
+        child.update(
+            risk_colour=colour,
+            risk_reasons=reasons,
+            next_visit_due=care_rules.next_due(None, colour, policy, opened_on=timezone.localdate(now)),
+            care_computed_at=now,
+            agreement_required=agreement_rules.agreement_required(
+                active=value("status") == Status.ACTIVE, care_type=value("care_type"), parents=parents
+            ),
+            agreement_valid_until=None,
         )
 
-    def _file_no(self, village: Region) -> str:
-        if village.pk not in self._next_no:
+    def _policy(self, county_id: Any) -> care_rules.RulePolicy:
+        if county_id not in self._policies:
+            found = CarePolicy.objects.filter(county_id=county_id).first()
+            self._policies[county_id] = found.table() if found is not None else care_rules.DEFAULT_POLICY
+        return self._policies[county_id]
+
+    def _file_no(self, village_id: Any) -> str:
+        if village_id not in self._next_no:
+            code = Region.objects.filter(pk=village_id).values_list("code", flat=True).get()
             last = (
-                Child.objects.filter(file_no__startswith=village.code)
+                Child.objects.filter(file_no__startswith=code)
                 .order_by("-file_no")
                 .values_list("file_no", flat=True)
                 .first()
             )
-            self._next_no[village.pk] = int(last[len(village.code) :]) + 1 if last else 1
-        sequence = self._next_no[village.pk]
-        self._next_no[village.pk] += 1
-        return f"{village.code}{sequence:06d}"
+            self._codes[village_id] = code
+            self._next_no[village_id] = int(last[len(code) :]) + 1 if last else 1
+        sequence = self._next_no[village_id]
+        self._next_no[village_id] += 1
+        return f"{self._codes[village_id]}{sequence:06d}"
 
     def _update(self, updated: list[Evaluated]) -> None:
         if not updated:
@@ -497,6 +607,7 @@ class _Writer:
         )
 
     def _family(self, writes: list[FamilyWrite]) -> None:
+        """Parents and guardians of matched files: new ones and changed ones."""
         for model in (Parent, EntrustedGuardian):
             mine = [w for w in writes if isinstance(w.obj, model)]
             for w in mine:
@@ -524,8 +635,9 @@ class _Writer:
 
     def finish(self) -> None:
         """The care state of every file touched (the care app's rules, in batches)."""
-        for start in range(0, len(self.touched), CHUNK):
-            care_state_recompute(self.touched[start : start + CHUNK], on=self.today)
+        with self.phases("care"):
+            for start in range(0, len(self.touched), CHUNK):
+                care_state_recompute(self.touched[start : start + CHUNK], on=self.today)
 
 
 def _person_indexes(write: FamilyWrite) -> None:

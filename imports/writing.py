@@ -1,0 +1,191 @@
+"""Fast inserts of new rows (and of their history rows) for the import's commit and preview.
+
+bulk_create spends most of an import's time building and binding its SQL (on PostgreSQL an
+UNNEST of one array per column, dumped value by value in Python) and needs a model instance
+per row, then simple_history builds a second instance per row for the history. Here a row is
+a dict of attribute names → Python values; each value is converted for the database once per
+column (encrypted columns through their field, JSON dumped, keys as they are), the row is
+written with COPY on PostgreSQL and executemany elsewhere, and its history row, when the
+model has history, is the same values plus history_date, history_type "+", the change
+reason and the user, as simple_history's bulk_create_with_history writes them.
+
+Encrypted values are converted twice all the same: the history column is another column
+(its token's associated data names registry.HistoricalChild.id_number, core.crypto), so the
+main row's token would not decrypt there.
+
+Nothing here checks anything: the caller has validated every value (imports.normalise, the
+same max lengths and code lists the model has) and supplies every column without a default.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.fields import AutoFieldMixin
+
+from imports.timing import Phases
+
+Row = Mapping[str, Any]
+_PLAIN = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+_HISTORY_ONLY = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+class _Column:
+    """One column: its attribute name, how a value becomes a parameter, and its default
+    already converted (defaults are constants here: "", [], False, None…)."""
+
+    def __init__(self, field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> None:
+        self.attname: str = field.attname
+        assert field.column is not None
+        self.column: str = field.column
+        self.encrypted = bool(getattr(field, "encrypted", False))
+        self.convert = _converter(field, connection)
+        self.identity = self.convert is _same
+        self.default = self.convert(field.get_default())
+        # A default made anew for each row (uuid4): the caller must give the value.
+        self.required = field.has_default() and callable(field.default) and field.default not in (list, dict)
+
+
+def _tuples(columns: list[_Column], rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+    """The rows as parameter tuples; the hot loop of an import, so plain columns are read
+    with dict.get and only the others call their converter."""
+    plan = [(c.attname, None if c.identity else c.convert, c.default) for c in columns]
+    required = [c.attname for c in columns if c.required]
+    if rows and any(name not in rows[0] for name in required):
+        raise ValueError(f"rows must give {required}")
+    out = []
+    for row in rows:
+        get = row.get
+        out.append(
+            tuple(
+                get(name, default) if convert is None else (convert(row[name]) if name in row else default)
+                for name, convert, default in plan
+            )
+        )
+    return out
+
+
+def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """The cheapest correct conversion: none for plain values (and for keys, dates and UUIDs
+    on PostgreSQL), the field's own get_db_prep_save otherwise (encryption, JSON, SQLite
+    dates and datetimes)."""
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        if isinstance(target, _PLAIN) or (
+            connection.vendor == "postgresql" and isinstance(target, models.UUIDField)
+        ):
+            return _same
+    if getattr(field, "encrypted", False):
+        prep = field.get_db_prep_save
+        return lambda value: prep(value, connection)
+    if isinstance(field, _PLAIN):
+        return _same
+    if connection.vendor == "postgresql":
+        if isinstance(field, models.UUIDField | models.DateTimeField | models.DateField):
+            return _same
+        if isinstance(field, models.JSONField):
+            return lambda value: None if value is None else json.dumps(value)
+    prep = field.get_db_prep_save
+    return lambda value: prep(value, connection)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Inserter:
+    """Inserts rows of one model (and, with `history`, their "+" history rows)."""
+
+    def __init__(self, model: type[models.Model], *, history: bool, phases: Phases | None = None) -> None:
+        self.phases = phases or Phases()
+        self.connection = connections[router.db_for_write(model)]
+        self.table = model._meta.db_table
+        self.columns = [
+            _Column(field, self.connection)
+            for field in model._meta.concrete_fields
+            if not isinstance(field, AutoFieldMixin)
+        ]
+        self.history: _HistoryTable | None = None
+        if history:
+            self.history = _HistoryTable(model.history.model, self.connection)  # type: ignore[attr-defined]
+
+    def insert(
+        self, rows: Sequence[Row], *, when: dt.datetime | None = None, user_id: Any = None, reason: str = ""
+    ) -> None:
+        if not rows:
+            return
+        values = _tuples(self.columns, rows)
+        with self.phases("copy"):
+            _write(self.connection, self.table, [c.column for c in self.columns], values)
+        if self.history is not None:
+            assert when is not None
+            history = self.history.rows(rows, values, self.columns, when=when, user_id=user_id, reason=reason)
+            with self.phases("copy"):
+                _write(self.connection, self.history.table, self.history.names, history)
+
+
+class _HistoryTable:
+    def __init__(self, model: type[models.Model], connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.table = model._meta.db_table
+        fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+        self.columns = [_Column(f, connection) for f in fields if f.attname not in _HISTORY_ONLY]
+        self.extra = [_Column(f, connection) for f in fields if f.attname in _HISTORY_ONLY]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.column for c in self.columns] + [c.column for c in self.extra]
+
+    def rows(
+        self,
+        rows: Sequence[Row],
+        values: list[tuple[Any, ...]],
+        main: list[_Column],
+        *,
+        when: dt.datetime,
+        user_id: Any,
+        reason: str,
+    ) -> list[tuple[Any, ...]]:
+        """The history rows of `rows`, reusing the main rows' converted `values` except for
+        encrypted columns, which are encrypted again for the history column."""
+        fixed = {
+            "history_date": when,
+            "history_change_reason": reason,
+            "history_type": "+",
+            "history_user_id": user_id,
+        }
+        tail = tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
+        position = {c.attname: index for index, c in enumerate(main)}
+        reused = [(position[c.attname], None if not c.encrypted else c) for c in self.columns]
+        history = []
+        for row, converted in zip(rows, values, strict=True):
+            history.append(
+                tuple(
+                    converted[index]
+                    if column is None
+                    else (column.convert(row[column.attname]) if column.attname in row else column.default)
+                    for index, column in reused
+                )
+                + tail
+            )
+        return history
+
+
+def _write(
+    connection: BaseDatabaseWrapper, table: str, columns: list[str], values: list[tuple[Any, ...]]
+) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            # Table and column names come from model metadata; every value is a parameter.
+            sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608
+            cursor.executemany(sql, values)
