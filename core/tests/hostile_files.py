@@ -331,6 +331,6 @@ def _central_record(raw: bytes | bytearray, name: str) -> int:
     while raw[offset : offset + 4] == b"PK\x01\x02":
         name_len, extra_len, comment_len = struct.unpack("<HHH", raw[offset + 28 : offset + 34])
         if raw[offset + 46 : offset + 46 + name_len].decode() == name:
-            return offset
+            return int(offset)
         offset += 46 + name_len + extra_len + comment_len
     raise AssertionError(f"{name} not in the central directory")

@@ -161,7 +161,7 @@ def write_xlsx(layout: Layout, path: Path, *, extra_first_sheet: bool = False) -
 
 
 def write_xls(layout: Layout, path: Path) -> Path:
-    import xlwt  # type: ignore[import-untyped]
+    import xlwt
 
     workbook = xlwt.Workbook(encoding="utf-8")
     sheet = workbook.add_sheet(layout.name)
