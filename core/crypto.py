@@ -20,14 +20,17 @@ import binascii
 import functools
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 VERSION = "v1"
 AES_GCM = "aes-256-gcm"
@@ -48,6 +51,9 @@ class DecryptionError(ValueError):
 class KeyRing:
     keys: dict[str, bytes]  # in configured order; the first is active
     cipher: str
+    # Derived once per ring (see _sealer, _opener): by column, and by (token header, column).
+    sealers: dict[str, "_Column"] = field(default_factory=dict, compare=False, repr=False)
+    openers: dict[tuple[str, str], "_Column"] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def active_id(self) -> str:
@@ -108,10 +114,24 @@ def _ring(raw: str, cipher: str) -> KeyRing:
     return KeyRing(keys=parse_data_keys(raw), cipher=check_cipher(cipher))
 
 
-def keyring() -> KeyRing:
-    from django.conf import settings
+_current: list[KeyRing] = []  # the ring of the current settings, once read
 
-    return _ring(settings.SHOUHU_DATA_KEYS, settings.SHOUHU_DATA_CIPHER)
+
+def keyring() -> KeyRing:
+    """The ring of the current settings. Kept after the first call, since every attribute read
+    on django.conf.settings costs about a microsecond and decrypt() runs millions of times per
+    export; override_settings (tests) sends setting_changed, which drops it."""
+    if not _current:
+        _current.append(_ring(settings.SHOUHU_DATA_KEYS, settings.SHOUHU_DATA_CIPHER))
+    return _current[0]
+
+
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting in ("SHOUHU_DATA_KEYS", "SHOUHU_DATA_CIPHER"):
+        _current.clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="core.crypto.keyring")
 
 
 @functools.lru_cache(maxsize=64)
@@ -120,70 +140,133 @@ def _subkey(key: bytes, cipher: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=_SUBKEY_BYTES[cipher], salt=None, info=info).derive(key)
 
 
-@functools.lru_cache(maxsize=64)
-def _aesgcm(subkey: bytes) -> AESGCM:
-    return AESGCM(subkey)
-
-
 def _aad(key_id: str, cipher: str, context: str) -> bytes:
     return f"{VERSION}|{key_id}|{cipher}|{context}".encode()
 
 
-def _seal(cipher: str, subkey: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
-    if cipher == AES_GCM:
-        return _aesgcm(subkey).encrypt(nonce, data, aad)
-    encryptor = Cipher(algorithms.SM4(subkey), modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(aad)
-    body = encryptor.update(data) + encryptor.finalize()
-    return body + encryptor.tag
+class _Sm4Gcm:
+    """SM4-GCM with the AESGCM interface (the cryptography package has no SM4 AEAD class)."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def encrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        encryptor = Cipher(algorithms.SM4(self.key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(aad)
+        body = encryptor.update(data) + encryptor.finalize()
+        return body + encryptor.tag
+
+    def decrypt(self, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+        body, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
+        decryptor = Cipher(algorithms.SM4(self.key), modes.GCM(nonce, tag)).decryptor()
+        decryptor.authenticate_additional_data(aad)
+        return decryptor.update(body) + decryptor.finalize()
 
 
-def _open(cipher: str, subkey: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
-    if cipher == AES_GCM:
-        return _aesgcm(subkey).decrypt(nonce, sealed, aad)
-    body, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(subkey), modes.GCM(nonce, tag)).decryptor()
-    decryptor.authenticate_additional_data(aad)
-    return decryptor.update(body) + decryptor.finalize()
+@dataclass(frozen=True)
+class _Column:
+    """What sealing or opening a value of one column under one key needs, derived once per
+    key ring: the cipher object on its subkey, the associated data, the token header."""
+
+    engine: AESGCM | _Sm4Gcm
+    aad: bytes
+    header: str  # "v1:<key id>:<cipher>"
+
+
+def _column(ring: KeyRing, key_id: str, cipher: str, context: str) -> _Column:
+    subkey = _subkey(ring.keys[key_id], cipher)
+    engine = AESGCM(subkey) if cipher == AES_GCM else _Sm4Gcm(subkey)
+    return _Column(engine, _aad(key_id, cipher, context), f"{VERSION}:{key_id}:{cipher}")
+
+
+def _sealer(ring: KeyRing, context: str) -> _Column:
+    found = ring.sealers.get(context)
+    if found is None:
+        found = ring.sealers[context] = _column(ring, ring.active_id, ring.cipher, context)
+    return found
+
+
+def _opener(ring: KeyRing, header: str, context: str) -> _Column:
+    """The column opener for a token header; DecryptionError for a header that is not ours
+    or names a key the ring lacks (such headers are never cached)."""
+    found = ring.openers.get((header, context))
+    if found is not None:
+        return found
+    parts = header.split(":")
+    if len(parts) != 3 or parts[0] != VERSION or parts[2] not in CIPHERS:
+        raise DecryptionError("解密失败：存储值不是有效的加密令牌（不接受明文）")
+    key_id, cipher = parts[1], parts[2]
+    if key_id not in ring.keys:
+        raise DecryptionError(f"解密失败：未配置密钥 {key_id}（SHOUHU_DATA_KEYS）")
+    found = ring.openers[(header, context)] = _column(ring, key_id, cipher, context)
+    return found
 
 
 def encrypt(plaintext: str, *, context: str, ring: KeyRing | None = None) -> str:
     """The token of `plaintext` for the column named by `context`, under the active key."""
-    ring = ring or keyring()
-    key_id, cipher = ring.active_id, ring.cipher
+    column = _sealer(ring or keyring(), context)
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = _seal(
-        cipher, _subkey(ring.keys[key_id], cipher), nonce, plaintext.encode(), _aad(key_id, cipher, context)
-    )
-    return f"{VERSION}:{key_id}:{cipher}:{base64.b64encode(nonce + sealed).decode()}"
+    sealed = column.engine.encrypt(nonce, plaintext.encode(), column.aad)
+    return f"{column.header}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
 def _split(token: str) -> tuple[str, str, bytes]:
     parts = token.split(":")
     if len(parts) != 4 or parts[0] != VERSION or parts[2] not in CIPHERS:
         raise DecryptionError("解密失败：存储值不是有效的加密令牌（不接受明文）")
+    return parts[1], parts[2], _blob(parts[3])
+
+
+def _blob(encoded: str) -> bytes:
     try:
-        blob = base64.b64decode(parts[3], validate=True)
-    except (binascii.Error, ValueError) as exc:
+        blob = binascii.a2b_base64(encoded, strict_mode=True)
+    except ValueError as exc:  # binascii.Error, or a non-ASCII string
         raise DecryptionError("解密失败：加密令牌的 base64 无效") from exc
     if len(blob) < _NONCE_BYTES + _TAG_BYTES:
         raise DecryptionError("解密失败：加密令牌过短")
-    return parts[1], parts[2], blob
+    return blob
 
 
-def decrypt(token: str, *, context: str, ring: KeyRing | None = None) -> str:
-    """The plaintext of `token`; DecryptionError when it was altered, moved or its key is gone."""
-    ring = ring or keyring()
-    key_id, cipher, blob = _split(token)
-    key = ring.keys.get(key_id)
-    if key is None:
-        raise DecryptionError(f"解密失败：未配置密钥 {key_id}（SHOUHU_DATA_KEYS）")
-    nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
+def _open(column: _Column, encoded: str, context: str) -> str:
+    blob = _blob(encoded)
     try:
-        data = _open(cipher, _subkey(key, cipher), nonce, sealed, _aad(key_id, cipher, context))
+        data = column.engine.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], column.aad)
     except InvalidTag as exc:
         raise DecryptionError(f"解密失败：{context} 的密文认证未通过（被篡改或不属于此字段）") from exc
     return data.decode()
+
+
+def decrypt(token: str, *, context: str, ring: KeyRing | None = None) -> str:
+    """The plaintext of `token`; DecryptionError when it was altered, moved or its key is gone.
+
+    Every read of an encrypted column comes here: the cipher object and the associated data
+    are looked up per (token header, column), not derived per value."""
+    header, _, encoded = token.rpartition(":")
+    return _open(_opener(ring or keyring(), header, context), encoded, context)
+
+
+def decryptor(context: str, *, ring: KeyRing | None = None) -> Callable[[str], str]:
+    """decrypt() bound to one column, for code that opens many of its values: an export of a
+    province's roster opens ten million. Same checks and errors as decrypt()."""
+    ring = ring or keyring()
+    columns: dict[str, _Column] = {}
+    minimum = _NONCE_BYTES + _TAG_BYTES
+    a2b = binascii.a2b_base64
+
+    def open_token(token: str) -> str:
+        header, _, encoded = token.rpartition(":")
+        column = columns.get(header)
+        if column is None:
+            column = columns[header] = _opener(ring, header, context)
+        try:  # _open() inlined: two calls fewer per value
+            blob = a2b(encoded, strict_mode=True)
+            if len(blob) >= minimum:
+                return column.engine.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], column.aad).decode()
+        except (ValueError, InvalidTag):
+            pass
+        return _open(column, encoded, context)  # raises the precise DecryptionError
+
+    return open_token
 
 
 def needs_rotation(token: str, ring: KeyRing | None = None) -> bool:

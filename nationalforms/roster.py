@@ -7,22 +7,26 @@ together with it.
 Two ways to a row, equal by test:
 - roster_row() takes objects (registry models, or simple_history historical instances of a
   frozen snapshot) and reads them by attribute only;
-- roster_rows() streams a queryset of any size in constant memory: one joined query of value
-  rows read in chunks, no model instances.
+- roster_rows() streams a queryset of any size in constant memory: one joined query of tuples
+  read as it streams, no model instances (a province is a million rows).
 
 Values are raw (full ID and phone numbers): core.exports.export_rows masks the columns marked
 mask="id"/"phone" unless the export reveals. Only what the roster shows is read; the parents'
 free-text work place (work_detail) is not: the form asks for province and city (R30).
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import ExpressionWrapper, F, FilteredRelation, Model, Q, QuerySet, TextField
 
+from core import crypto
 from core.exports import Column
+from core.fields import EncryptedCharField
 from registry import choices as c
-from registry.models import Child, EntrustedGuardian
+from registry.models import Child, EntrustedGuardian, Parent
 
 CHUNK = 2000
 LIST_SEPARATOR = "、"
@@ -179,6 +183,11 @@ def roster_row(child: Any, father: Any, mother: Any, guardian: Any, *, number: i
 
 
 # --- streamed from a queryset -------------------------------------------------------------------
+#
+# A province's roster is a million rows (docs/benchmarks.md, bench:export), so this path reads
+# tuples, not model instances or dicts: the encrypted columns come as stored tokens and are
+# opened by per-column decryptors, the code lists come as JSON text parsed once per distinct
+# text, and each row is built by unpacking its tuple.
 
 _CHILD_FIELDS = (
     "file_no",
@@ -223,89 +232,166 @@ _FIELDS = (
     *(f"m__{name}" for name in _PARENT_FIELDS),
     *(f"guardian__{name}" for name in _GUARDIAN_FIELDS),
 )
+_LIST_LABELS = {"income_sources": _INCOME, "assistance": _ASSISTANCE}
+_JSON = tuple(_LIST_LABELS)
+_PARSED_MAX = 10_000  # distinct code lists kept per export (there are a few dozen in practice)
+
+Open = Callable[[str], str]
 
 
-def _parent_values(row: dict[str, Any], prefix: str) -> list[object]:
-    if row[f"{prefix}__status"] is None:  # no such parent recorded
+def _context(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, EncryptedCharField):
+        raise TypeError(f"{model.__name__}.{name} is not encrypted")
+    return field.context
+
+
+_ENCRYPTED: dict[str, str] = {
+    "id_number": _context(Child, "id_number"),
+    "hukou_place": _context(Child, "hukou_place"),
+    "current_address": _context(Child, "current_address"),
+    **{f"{p}__{n}": _context(Parent, n) for p in ("f", "m") for n in ("id_number", "phone")},
+    **{f"guardian__{n}": _context(EntrustedGuardian, n) for n in ("phone", "id_number", "address")},
+}
+
+
+def _joined(children: QuerySet[Child]) -> QuerySet[Child]:
+    """Both parents and the guardian joined (LEFT JOINs on the (child, role) and child keys),
+    ordered by file number (so by village)."""
+    return children.annotate(
+        f=FilteredRelation("parents", condition=Q(parents__role=c.ParentRole.FATHER)),
+        m=FilteredRelation("parents", condition=Q(parents__role=c.ParentRole.MOTHER)),
+    ).order_by("file_no")
+
+
+def roster_values(children: QuerySet[Child]) -> QuerySet[Child, tuple[Any, ...]]:
+    """One tuple per child in _FIELDS order, the encrypted columns as stored tokens and the
+    code lists as JSON text (the model fields' conversions skipped; roster_rows() does them)."""
+    as_stored = {*_ENCRYPTED, *_JSON}
+    columns = [ExpressionWrapper(F(p), output_field=TextField()) if p in as_stored else p for p in _FIELDS]
+    rows: QuerySet[Child, tuple[Any, ...]] = _joined(children).values_list(*columns)
+    return rows
+
+
+class _Reader:
+    """Turns roster_values() tuples into roster rows, for one export."""
+
+    def __init__(self) -> None:
+        opens = {path: crypto.decryptor(context) for path, context in _ENCRYPTED.items()}
+        self.child = (opens["id_number"], opens["hukou_place"], opens["current_address"])
+        self.father = (opens["f__id_number"], opens["f__phone"])
+        self.mother = (opens["m__id_number"], opens["m__phone"])
+        self.guardian = (opens["guardian__phone"], opens["guardian__id_number"], opens["guardian__address"])
+        self.lists: dict[tuple[str, str], str] = {}
+
+    def labels(self, column: str, text: str | None) -> str:
+        """_labels() of a JSON list of codes, computed once per distinct text."""
+        key = (column, text or "")
+        found = self.lists.get(key)
+        if found is None:
+            if len(self.lists) > _PARSED_MAX:
+                self.lists.clear()
+            found = self.lists[key] = _labels(_LIST_LABELS[column], json.loads(text) if text else [])
+        return found
+
+    def row(self, values: tuple[Any, ...], number: int) -> list[object]:
+        (
+            file_no, county, township, village, name, sex, ethnicity, birth_date, id_number,
+            hukou_registered, hukou_place, current_address, health, disability_category,
+            disability_grade, illness, boarding, schooling, school, care_type, rating, income,
+            assistance, in_difficulty, orphan,
+        ) = values[:25]  # fmt: skip
+        open_id, open_hukou, open_address = self.child
+        return [
+            number,
+            county or "",
+            township or "",
+            village or "",
+            name,
+            _label(_SEX, sex),
+            ethnicity,
+            birth_date,
+            open_id(id_number) if id_number else "",
+            hukou_registered,
+            open_hukou(hukou_place) if hukou_place else "",
+            open_address(current_address) if current_address else "",
+            _label(_HEALTH, health),
+            disability_text(disability_category, disability_grade),
+            illness,
+            boarding,
+            _label(_SCHOOLING, schooling),
+            school or "",
+            *_parent(values[25:32], *self.father),
+            *_parent(values[32:39], *self.mother),
+            *_guardian(values[39:45], *self.guardian),
+            _label(_CARE_TYPE, care_type),
+            _label(_RATING, rating),
+            self.labels("income_sources", income),
+            self.labels("assistance", assistance),
+            in_difficulty,
+            orphan,
+            file_no,
+        ]
+
+
+def _parent(values: tuple[Any, ...], open_id: Open, open_phone: Open) -> list[object]:
+    name, birth_date, id_number, phone, status, province, city = values
+    if status is None:  # no such parent recorded
         return ["", None, "", "", "", ""]
     return [
-        row[f"{prefix}__name"],
-        row[f"{prefix}__birth_date"],
-        row[f"{prefix}__id_number"],
-        work_place(row[f"{prefix}__work_province__name"], row[f"{prefix}__work_city__name"]),
-        row[f"{prefix}__phone"],
-        _label(_PARENT_STATUS, row[f"{prefix}__status"]),
+        name,
+        birth_date,
+        open_id(id_number) if id_number else "",
+        work_place(province, city),
+        open_phone(phone) if phone else "",
+        _label(_PARENT_STATUS, status),
     ]
 
 
-def _guardian_values(row: dict[str, Any]) -> list[object]:
-    if row["guardian__id"] is None:
+def _guardian(values: tuple[Any, ...], open_phone: Open, open_id: Open, open_address: Open) -> list[object]:
+    key, name, phone, id_number, relation, address = values
+    if key is None:
         return [False, "", "", "", "", ""]
     return [
         True,
-        row["guardian__name"],
-        row["guardian__phone"],
-        row["guardian__id_number"],
-        _label(_RELATION, row["guardian__relation"]),
-        row["guardian__address"],
+        name,
+        open_phone(phone) if phone else "",
+        open_id(id_number) if id_number else "",
+        _label(_RELATION, relation),
+        open_address(address) if address else "",
     ]
-
-
-def _row(child: dict[str, Any], number: int) -> list[object]:
-    return [
-        number,
-        child["county__name"] or "",
-        child["township__name"] or "",
-        child["village__name"] or "",
-        child["name"],
-        _label(_SEX, child["sex"]),
-        child["ethnicity"],
-        child["birth_date"],
-        child["id_number"],
-        child["hukou_registered"],
-        child["hukou_place"],
-        child["current_address"],
-        _label(_HEALTH, child["health"]),
-        disability_text(child["disability_category"], child["disability_grade"]),
-        child["illness"],
-        child["boarding"],
-        _label(_SCHOOLING, child["schooling"]),
-        child["school__name"] or "",
-        *_parent_values(child, "f"),
-        *_parent_values(child, "m"),
-        *_guardian_values(child),
-        _label(_CARE_TYPE, child["care_type"]),
-        _label(_RATING, child["guardianship_rating"]),
-        _labels(_INCOME, child["income_sources"]),
-        _labels(_ASSISTANCE, child["assistance"]),
-        child["is_in_difficulty"],
-        child["is_de_facto_orphan"],
-        child["file_no"],
-    ]
-
-
-def roster_values(children: QuerySet[Child]) -> QuerySet[Child, dict[str, Any]]:
-    """One row per child with both parents and the guardian joined (LEFT JOINs on the
-    (child, role) and child keys), ordered by file number (so by village)."""
-    rows: QuerySet[Child, dict[str, Any]] = (
-        children.annotate(
-            f=FilteredRelation("parents", condition=Q(parents__role=c.ParentRole.FATHER)),
-            m=FilteredRelation("parents", condition=Q(parents__role=c.ParentRole.MOTHER)),
-        )
-        .order_by("file_no")
-        .values(*_FIELDS)
-    )
-    return rows
 
 
 def roster_rows(children: QuerySet[Child]) -> Iterator[list[object]]:
     """The roster rows of `children` (scoped and filtered by the caller), numbered from 1.
 
-    One query, read CHUNK rows at a time (a server-side cursor on PostgreSQL), so memory stays
-    constant whatever the scope. One joined query rather than a family query per chunk: at a
-    county's 50,000 files the per-chunk `child_id IN (…)` queries cost more than the join."""
-    for number, child in enumerate(roster_values(children).iterator(chunk_size=CHUNK), start=1):
-        yield _row(child, number)
+    One joined query read as it streams, so memory stays constant whatever the scope (see
+    _stream). One joined query rather than a family query per chunk: at a county's 50,000
+    files the per-chunk `child_id IN (…)` queries cost more than the join."""
+    reader = _Reader()
+    for number, values in enumerate(_stream(roster_values(children)), start=1):
+        yield reader.row(values, number)
+
+
+def _stream(rows: QuerySet[Child, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The rows of one query, in constant memory.
+
+    On PostgreSQL the query streams (psycopg's stream(), in chunks of CHUNK rows) inside a
+    transaction that forbids sorting (SET LOCAL: for this query only): the planner then reads
+    the scope's file-number index and sends rows from the first one, so the database works
+    while this process writes the file. Measured at one million rows (docs/benchmarks.md,
+    bench:export): a Django server-side cursor outside a transaction is declared WITH HOLD
+    and materialises the whole result first, and sorting the joined rows spills 1.2 GB to
+    disk before the first row. The caller must close this iterator before using the
+    connection again (core.exports does).
+    Elsewhere (SQLite in development and tests): a server-side-cursor iterator."""
+    if connection.vendor != "postgresql":
+        yield from rows.iterator(chunk_size=CHUNK)
+        return
+    sql, params = rows.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        yield from cursor.cursor.stream(sql, params, size=CHUNK)
 
 
 def roster_row_of(child: Child, *, number: int = 1) -> list[object]:

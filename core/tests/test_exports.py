@@ -11,8 +11,10 @@ import io
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.decorators import login_required
@@ -90,9 +92,23 @@ def triggers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     return export_rows(request=request, kind="triggers", columns=columns, rows=rows, fmt=fmt, filename="t")
 
 
+AWKWARD = ["a&b<c>d", "x\x01y", "1\r2", "l\nm", "t\tu", "_x0041_", " lead", "trail ", "中文"]
+
+
+@login_required
+def awkward_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """Text that XML or Excel cannot take as it is, and every kind of value a row may hold."""
+    rows = [
+        [text, n, n + 0.5, Decimal("1.25"), None, n % 2 == 0, c.Sex.MALE] for n, text in enumerate(AWKWARD)
+    ]
+    columns = [Column(header) for header in ("文本", "整数", "小数", "金额", "空", "是否", "代码")]
+    return export_rows(request=request, kind="awkward", columns=columns, rows=rows, fmt=fmt, filename="a")
+
+
 urlpatterns = [
     path("test-export/<str:fmt>/", children_export),
     path("test-export-triggers/<str:fmt>/", triggers_export),
+    path("test-export-awkward/<str:fmt>/", awkward_export),
     *project_urlpatterns,
 ]
 
@@ -289,3 +305,30 @@ def test_it_refuses_anonymous_requests_before_any_row(client: Client, world: Wor
     response = client.get("/test-export/csv/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert not _exports()
+
+
+def test_it_writes_awkward_text_and_every_kind_of_value_so_it_reads_back(login: Any, world: World) -> None:
+    client = login("county_admin")
+    data = _body(client.get("/test-export-awkward/xlsx/"))
+    expected = [
+        [text, n, n + 0.5, 1.25, "", "是" if n % 2 == 0 else "否", str(c.Sex.MALE)]
+        for n, text in enumerate(AWKWARD)
+    ]
+    assert _xlsx(data)[2:] == expected
+    table = _csv(client.get("/test-export-awkward/csv/"))
+    assert table[2:] == [[str(value) for value in row] for row in expected]
+
+
+def test_the_workbook_is_well_formed_with_a_frozen_header_and_a_watermark(login: Any, world: World) -> None:
+    data = _body(login("county_admin").get("/test-export/xlsx/"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    for part in parts.values():
+        ElementTree.fromstring(part)  # raises on XML that is not well-formed
+    assert set(parts) >= {"[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml", "docProps/app.xml"}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    assert '<pane ySplit="2" topLeftCell="A3" activePane="bottomLeft" state="frozen"/>' in sheet
+    assert "<oddHeader>&amp;L导出人：county_admin（county_admin）" in sheet
+    assert sheet.count("<col ") == len(COLUMNS) and 'width="22.7109375"' in sheet  # 身份证号码: width 22
+    assert '<c r="A2" s="2" t="inlineStr"><is><t>档案编号</t></is></c>' in sheet  # bold headers
