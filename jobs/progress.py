@@ -66,9 +66,10 @@ def discard(job_id: uuid.UUID) -> None:
     """Forget a finished job's side-channel progress (its Job row has the final figures)."""
     _local.__dict__.setdefault("last", {}).pop(job_id, None)
     if _vendor() == "postgresql":
-        from jobs.models import JobProgress
-
-        JobProgress.objects.filter(job_id=job_id).delete()
+        # On the side connection too: a delete on the job's own connection would hold the row's
+        # lock until that transaction ends, and a retry's publish would wait on it for ever.
+        with _side_connection().cursor() as cursor:
+            cursor.execute("DELETE FROM jobs_jobprogress WHERE job_id = %s", [job_id])
     else:
         _file(job_id).unlink(missing_ok=True)
 

@@ -75,3 +75,23 @@ def test_another_connection_sees_the_progress_while_the_writer_holds_its_transac
     assert seen == [7]
     progress.discard(job.pk)
     progress.close()
+
+
+@job_handler("tests.progress_crash")
+def _crash_then_succeed(job: Job, context: JobContext) -> dict[str, Any]:
+    context.progress(1, 2)
+    if job.attempts == 1:
+        raise RuntimeError("第一次失败")
+    context.progress(2, 2)
+    return {}
+
+
+def test_a_retried_job_publishes_again_after_its_failed_attempt(db: Any) -> None:
+    """The failed attempt's progress is discarded beside the transaction too: the retry's
+    publish must not wait for a row lock held by the test's (or a worker's) open transaction."""
+    job = job_submit(kind="tests.progress_crash", payload={}, idempotency_key="progress-4", user=None)
+    assert job_run(job_id=job.pk) == "retry"
+    Job.objects.filter(pk=job.pk).update(enqueued_at=timezone.now())
+    assert job_run(job_id=job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job_progress(job) == (2, 2)
