@@ -39,7 +39,7 @@ from registry import choices as c
 from registry import rules
 from registry.access import children_editable_by
 from registry.models import Child, EntrustedGuardian, Parent
-from registry.services import derive
+from registry.services import derive, parent_facts
 
 DUPLICATE_IN_FILE = "身份证号码与第 {rows} 行重复"
 ALREADY_ON_FILE = "该身份证号码已有在册档案，不能重复建档。"
@@ -336,14 +336,8 @@ def derived(
 
 
 def _parent_facts(given: Mapping[str, Any] | None) -> rules.ParentFacts | None:
-    """As registry.services._parent_facts reads a parent's form values."""
-    facts = _facts(None, given)
-    if not facts:
-        return None
-    return rules.ParentFacts(
-        status=facts.get("status") or c.ParentStatus.AWAY,
-        incapacity_reason=facts.get("incapacity_reason") or "",
-    )
+    """The file's parent values read by registry.services.parent_facts, as derive() reads them."""
+    return parent_facts(_facts(None, given))
 
 
 def _update(values: RowValues, child: Child, plan: Plan, summary: str) -> Evaluated:

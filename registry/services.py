@@ -1,6 +1,7 @@
 """Writes to the child file. Each runs in one transaction and leaves history rows."""
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,8 @@ def _apply_region(child: Child) -> None:
     child.county = village.parent.parent
 
 
-def _parent_facts(values: dict[str, Any]) -> rules.ParentFacts | None:
+def parent_facts(values: Mapping[str, Any]) -> rules.ParentFacts | None:
+    """A parent's form values as the left-behind rule reads them (None: no parent given)."""
     if not values:
         return None
     return rules.ParentFacts(
@@ -88,8 +90,8 @@ def derive(child: Child, *, father: dict[str, Any], mother: dict[str, Any], on: 
     child.is_left_behind = rules.is_left_behind(
         birth=child.birth_date,
         on=on,
-        father=_parent_facts(father),
-        mother=_parent_facts(mother),
+        father=parent_facts(father),
+        mother=parent_facts(mother),
         hukou_registered=child.hukou_registered,
         hukou_rural=child.hukou_rural,
     )
