@@ -122,10 +122,12 @@ def _analyse() -> None:
             cursor.execute("ANALYZE stats_childcount, stats_indicator, stats_countsnapshot")
 
 
+@transaction.atomic
 def stats_refresh(*, since: dt.datetime | None, on: dt.date | None = None) -> RefreshReport:
     """Recompute the village rows of the villages touched since `since` (every village when
     None), then their townships and counties from the village rows. Age bands are taken at `on`
-    (today), the indicators' windows end now."""
+    (today), the indicators' windows end now. One transaction: the refresh state's row lock
+    keeps two refreshes apart, and a page never reads half a refresh."""
     state = _locked_state()
     now = timezone.now()
     on = on or timezone.localdate(now)

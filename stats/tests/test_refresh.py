@@ -154,3 +154,13 @@ def test_refreshes_do_not_duplicate_rows(world: World) -> None:
     stats_refresh(since=None)
     assert ChildCount.objects.count() == before
     assert not ChildCount.objects.filter(region_id=uuid.uuid4()).exists()
+
+
+def test_the_scheduler_and_nightly_job_refresh_outside_any_transaction(transactional_world: World) -> None:
+    """The scheduler (run_schedule) and the nightly job call these in autocommit: the refresh
+    state's row lock must come with its own transaction (PostgreSQL refused the bare lock)."""
+    make_child(transactional_world.village_a1, transactional_world.users["county_admin"], name="甲")
+    stats_refresh_tick()
+    stats_refresh_tick()
+    stats_nightly()
+    assert _total(transactional_world.village_a1) == 2
