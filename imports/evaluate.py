@@ -154,12 +154,24 @@ def find_duplicates(rows: Iterable[RawRow], mapping: Mapping[int, str]) -> dict[
 # --- one chunk ----------------------------------------------------------------------------------
 
 
+Normalised = list[tuple[RowValues, list[CellError]]]
+
+
 def evaluate_chunk(rows: Sequence[RawRow], plan: Plan, *, lock: bool) -> list[Evaluated]:
     """The outcome of each row. `lock`: take the matched files FOR UPDATE (the commit)."""
+    return evaluate_normalised(normalise_chunk(rows, plan), plan, lock=lock)
+
+
+def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
+    """The typed values and the cell errors of each row (imports.normalise)."""
     with plan.phases("normalise"):
-        normalised = [
+        return [
             normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions) for row in rows
         ]
+
+
+def evaluate_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> list[Evaluated]:
+    """evaluate_chunk() of rows already normalised (the commit reuses the preview's)."""
     with plan.phases("match"):
         matches, by_name = _match([values for values, _errors in normalised], plan.user, lock=lock)
     plan.derive = lock  # only the commit writes: the preview skips the derived values (pinyin…)

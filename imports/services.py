@@ -39,8 +39,18 @@ from core.uploads import guard_upload, upload_dir
 from geo.models import Region, Unit
 from guardianship import rules as agreement_rules
 from imports.access import import_unit
+from imports.cache import CacheWriter, cache_delete, cached_rows
 from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, header_key
-from imports.evaluate import Evaluated, FamilyWrite, NewFile, Plan, evaluate_chunk, find_duplicates
+from imports.evaluate import (
+    Evaluated,
+    FamilyWrite,
+    NewFile,
+    Normalised,
+    Plan,
+    evaluate_normalised,
+    find_duplicates,
+    normalise_chunk,
+)
 from imports.models import OPEN_STATES, Batch, BatchState, ColumnMapping, ImportRow, Outcome
 from imports.reading import ImportFileError, RawRow, Sheet, read_sheet
 from imports.regions import RegionLookup
@@ -261,7 +271,13 @@ def batch_path(batch: Batch) -> Path:
 def _delete_file_on_commit(batch: Batch) -> None:
     path = batch_path(batch) if batch.stored_name else None
     if path is not None:
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+        transaction.on_commit(lambda: _delete_upload(path))
+
+
+def _delete_upload(path: Path) -> None:
+    """The upload and its preview caches (imports.cache)."""
+    path.unlink(missing_ok=True)
+    cache_delete(path)
 
 
 # --- running a round --------------------------------------------------------------------------
@@ -283,20 +299,22 @@ def _open_run(batch: Batch) -> _Run:
             sheet = read_sheet(batch_path(batch), batch.kind)
     except ImportFileError as exc:
         raise PermanentJobError(exc.message) from exc
-    mapping = batch_mapping(batch)
-    user = batch.created_by
+    plan = _plan(batch, sheet.headers, phases)
     with phases("normalise"):
-        duplicates = find_duplicates(sheet.rows, mapping)
-    plan = Plan(
+        plan.duplicates = find_duplicates(sheet.rows, plan.mapping)
+    return _Run(batch, sheet, plan)
+
+
+def _plan(batch: Batch, headers: Sequence[str], phases: Phases) -> Plan:
+    user = batch.created_by
+    return Plan(
         user=user,
-        headers=sheet.headers,
-        mapping=mapping,
+        headers=headers,
+        mapping=batch_mapping(batch),
         regions=RegionLookup.for_user(user),
         today=timezone.localdate(),
-        duplicates=duplicates,
         phases=phases,
     )
-    return _Run(batch, sheet, plan)
 
 
 def _chunks(rows: Sequence[RawRow]) -> Iterator[Sequence[RawRow]]:
@@ -327,19 +345,20 @@ def preview_run(job: Job, context: JobContext) -> dict[str, Any]:
         return {"skipped": True}
     run = _open_run(batch)
     ImportRow.objects.filter(batch=batch).delete()
-    counts = dict.fromkeys(Outcome.values, 0)
+    upload = batch_path(batch)
+    cache_delete(upload)  # an earlier round's
+    cache = CacheWriter(upload, batch_id=batch.pk, round_=batch.round, day=run.plan.today)
+    try:
+        counts = _preview_rows(batch, run, cache, context)
+        if counts[Outcome.ERROR]:
+            cache.discard()  # no commit without a new round
+        else:
+            with run.plan.phases("rows"):
+                cache.finish()
+    except BaseException:
+        cache.discard()
+        raise
     total = len(run.sheet.rows)
-    done = 0
-    context.progress(0, total)
-    rows = Inserter(ImportRow, history=False)
-    for chunk in _chunks(run.sheet.rows):
-        evaluated = evaluate_chunk(chunk, run.plan, lock=False)
-        with run.plan.phases("rows"):
-            rows.insert([_import_row(batch, e) for e in evaluated])
-        for e in evaluated:
-            counts[e.outcome] += 1
-        done += len(chunk)
-        context.progress(done, total)
     Batch.objects.filter(pk=batch.pk, round=batch.round, state=BatchState.PREVIEWING).update(
         state=BatchState.PREVIEWED,
         previewed_at=timezone.now(),
@@ -351,6 +370,30 @@ def preview_run(job: Job, context: JobContext) -> dict[str, Any]:
     )
     _log_phases(PREVIEW_KIND, total, run.plan.phases)
     return {"rows": total, **counts}
+
+
+def _preview_rows(batch: Batch, run: _Run, cache: CacheWriter, context: JobContext) -> dict[str, int]:
+    """Evaluate and store the rows chunk by chunk; keep their normalised values for the commit
+    while no row has an error."""
+    counts = dict.fromkeys(Outcome.values, 0)
+    total = len(run.sheet.rows)
+    done = 0
+    context.progress(0, total)
+    rows = Inserter(ImportRow, history=False)
+    for chunk in _chunks(run.sheet.rows):
+        normalised = normalise_chunk(chunk, run.plan)
+        evaluated = evaluate_normalised(normalised, run.plan, lock=False)
+        with run.plan.phases("rows"):
+            rows.insert([_import_row(batch, e) for e in evaluated])
+            for e in evaluated:
+                counts[e.outcome] += 1
+            if counts[Outcome.ERROR]:
+                cache.discard()
+            else:
+                cache.add([values for values, _errors in normalised])
+        done += len(chunk)
+        context.progress(done, total)
+    return counts
 
 
 def _import_row(batch: Batch, e: Evaluated) -> dict[str, Any]:
@@ -382,26 +425,28 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     batch = _current(job, lock=True)
     if batch is None or batch.state != BatchState.COMMITTING:
         return {"skipped": True}
-    run = _open_run(batch)
+    if not _file_kept(batch):
+        raise PermanentJobError(FILE_GONE)
+    plan, total, chunks = _commit_rows(batch)
     seen = {
         number: _Seen(child_id, version)
         for number, child_id, version in ImportRow.objects.filter(batch=batch).values_list(
             "number", "child_id", "child_version"
         )
     }
-    writer = _Writer(batch.created_by, run.plan.today, run.plan.phases)
+    writer = _Writer(batch.created_by, plan.today, plan.phases)
     errors: list[dict[str, Any]] = []
     stale = 0
-    total = len(run.sheet.rows)
     done = 0
-    for chunk in _chunks(run.sheet.rows):
-        evaluated = evaluate_chunk(chunk, run.plan, lock=True)
+    for normalised, moved in chunks:
+        stale += moved
+        evaluated = evaluate_normalised(normalised, plan, lock=True)
         for e in evaluated:
             errors += [{"row": e.number, **error} for error in e.errors]
             stale += _is_stale(e, seen.get(e.number))
         if not errors and not stale:
             writer.write(evaluated)
-        done += len(chunk)
+        done += len(normalised)
         context.progress(done, total)
     if errors:
         raise PermanentJobError(HAS_ERRORS, result={"errors": errors[:REPORT_LIMIT], "count": len(errors)})
@@ -421,8 +466,38 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
         object_id=batch.pk,
         detail=counts,
     )
-    _log_phases(COMMIT_KIND, total, run.plan.phases)
+    _log_phases(COMMIT_KIND, total, plan.phases)
     return counts
+
+
+def _commit_rows(batch: Batch) -> tuple[Plan, int, Iterator[tuple[Normalised, int]]]:
+    """The commit's plan, its row count, and its rows normalised chunk by chunk, each chunk with
+    the number of its rows whose village has left the importer's write scope since the preview
+    (stale). From the preview's cache (imports.cache) when it can be used, else from the file."""
+    phases = Phases()
+    plan = _plan(batch, batch.headers, phases)
+    with phases("read"):
+        cached = cached_rows(batch_path(batch), batch_id=batch.pk, round_=batch.round, day=plan.today)
+    if cached is None:
+        run = _open_run(batch)
+        return (
+            run.plan,
+            len(run.sheet.rows),
+            ((normalise_chunk(c, run.plan), 0) for c in _chunks(run.sheet.rows)),
+        )
+    writable = {village.pk for village in plan.regions.villages}
+
+    def chunks() -> Iterator[tuple[Normalised, int]]:
+        opened = cached.chunks()
+        while True:
+            with phases("read"):
+                values = next(opened, None)
+            if values is None:
+                return
+            moved = sum(1 for v in values if v.village is not None and v.village.pk not in writable)
+            yield [(v, []) for v in values], moved
+
+    return plan, cached.rows, chunks()
 
 
 def _log_phases(kind: str, rows: int, phases: Phases) -> None:

@@ -26,6 +26,7 @@ from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
 
+from core import crypto
 from imports.timing import Phases
 
 Row = Mapping[str, Any]
@@ -79,8 +80,14 @@ def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -
         ):
             return _same
     if getattr(field, "encrypted", False):
-        prep = field.get_db_prep_save
-        return lambda value: prep(value, connection)
+        seal = crypto.encryptor(field.context)  # type: ignore[attr-defined]
+
+        def encrypted(value: Any) -> Any:  # EncryptedCharField.get_db_prep_value, inlined
+            if value is None or value == "":
+                return value
+            return seal(value if isinstance(value, str) else str(value))
+
+        return encrypted
     if isinstance(field, _PLAIN):
         return _same
     if connection.vendor == "postgresql":

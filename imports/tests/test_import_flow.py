@@ -109,8 +109,8 @@ def test_a_commit_killed_mid_way_leaves_no_row(
     from imports import services
 
     client = login("county_admin")
+    monkeypatch.setattr(services, "CHUNK", 10)  # before the preview: its cache keeps the chunks
     batch = h.previewed(client, h.ledger(h.rows(30)))
-    monkeypatch.setattr(services, "CHUNK", 10)
     written = []
     original = services._Writer.write
 
@@ -343,11 +343,17 @@ def test_the_purge_deletes_files_older_than_a_day(
     old = h.previewed(client, h.ledger(h.rows(1)))
     fresh = h.previewed(client, h.ledger(h.rows(2)))
     Batch.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
+    old_name = old.stored_name
+    assert {p.name for p in upload_dir.iterdir()} == {
+        name for batch in (old, fresh) for name in (batch.stored_name, f"{batch.stored_name}.r1.rows")
+    }
     with django_capture_on_commit_callbacks(execute=True):
         assert imports_purge_stale() == 1
     old.refresh_from_db()
     assert (old.state, old.stored_name) == (BatchState.EXPIRED, "")
-    assert [p.name for p in upload_dir.iterdir()] == [fresh.stored_name]
+    # The upload and the preview's cache of its rows (imports.cache) go together.
+    assert not any(p.name.startswith(old_name) for p in upload_dir.iterdir())
+    assert {p.name for p in upload_dir.iterdir()} == {fresh.stored_name, f"{fresh.stored_name}.r1.rows"}
 
 
 def test_a_file_that_is_not_a_ledger_is_refused_at_the_upload(

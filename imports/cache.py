@@ -1,0 +1,160 @@
+"""The preview's normalised rows, kept for the commit: one read and one normalisation of the
+file per import instead of two.
+
+The file cannot change between the two jobs (it is stored under a generated name, and a new
+mapping starts a new round), so the commit takes the values the preview normalised instead of
+reading and normalising the file again. They are kept beside the upload, in chunks, each
+sealed by core.crypto.seal_blob and bound to the batch and round (a cache of another batch or
+round, or altered bytes, does not open), and the commit opens one chunk at a time, so its
+memory stays that of a chunk.
+
+The commit still matches every row against the database as it is then, under lock, and
+refuses a preview that has gone stale. It uses the cache only when the preview finished it
+(written as a .part file, renamed at the end), for the same bytes of the file (SHA-256), on
+the day the preview ran (a new file's
+derived columns depend on the date), and for rows whose village is still in the importer's
+write scope (imports.services counts any other as stale). Otherwise it reads the file as
+before. The cache is deleted with the upload (commit, cancel, the 24-hour purge) and when a
+new round starts.
+"""
+
+import datetime as dt
+import hashlib
+import pickle
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from core.crypto import DecryptionError, open_blob, seal_blob
+from imports.normalise import RowValues
+
+_LENGTH = struct.Struct(">Q")
+SUFFIX = ".rows"
+
+
+def cache_path(upload: Path, round_: int) -> Path:
+    return upload.with_name(f"{upload.name}.r{round_}{SUFFIX}")
+
+
+def cache_paths(upload: Path) -> list[Path]:
+    """Every round's cache of this upload (finished or not)."""
+    return sorted(upload.parent.glob(f"{upload.name}.r*{SUFFIX}*"))
+
+
+def _context(batch_id: object, round_: int) -> str:
+    return f"imports.preview_rows:{batch_id}:{round_}"
+
+
+class CacheWriter:
+    """Writes a round's cache chunk by chunk; `finish()` makes it usable, `discard()` drops it."""
+
+    def __init__(self, upload: Path, *, batch_id: object, round_: int, day: dt.date) -> None:
+        self.path = cache_path(upload, round_)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.context = _context(batch_id, round_)
+        self.rows = 0
+        self._file: BinaryIO | None = self.part.open("wb")
+        self._write(pickle.dumps({"day": day.isoformat(), "file": file_digest(upload)}))
+
+    def _write(self, data: bytes) -> None:
+        assert self._file is not None
+        blob = seal_blob(data, context=self.context)
+        self._file.write(_LENGTH.pack(len(blob)))
+        self._file.write(blob)
+
+    @property
+    def open(self) -> bool:
+        return self._file is not None
+
+    def add(self, values: list[RowValues]) -> None:
+        if self._file is not None:
+            self._write(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+            self.rows += len(values)
+
+    def finish(self) -> None:
+        if self._file is not None:
+            self._write(pickle.dumps({"rows": self.rows}))
+            self._file.close()
+            self._file = None
+            self.part.replace(self.path)
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.part.unlink(missing_ok=True)
+
+
+class CachedRows:
+    """A finished cache, opened: `rows` in all, `chunks()` yields them chunk by chunk."""
+
+    def __init__(self, path: Path, context: str, rows: int) -> None:
+        self.path = path
+        self.context = context
+        self.rows = rows
+
+    def chunks(self) -> Iterator[list[RowValues]]:
+        with self.path.open("rb") as file:
+            blobs = _blobs(file)
+            next(blobs)  # the head
+            held = next(blobs, None)
+            for blob in blobs:  # every blob but the last (the tail)
+                assert held is not None
+                values: list[RowValues] = pickle.loads(open_blob(held, context=self.context))  # noqa: S301
+                yield values
+                held = blob
+
+
+def _blobs(file: BinaryIO, *, skip: bool = False) -> Iterator[bytes]:
+    """The sealed blobs in order; with `skip`, empty placeholders for all but the first and
+    the last (seeking over the rest)."""
+    first = True
+    while header := file.read(_LENGTH.size):
+        if len(header) < _LENGTH.size:
+            raise DecryptionError("缓存文件不完整")
+        (length,) = _LENGTH.unpack(header)
+        start = file.tell()
+        if skip and not first:
+            file.seek(length, 1)
+            if file.read(1):  # not the last: leave it unread
+                file.seek(-1, 1)
+                yield b""
+                continue
+            file.seek(start)
+        first = False
+        blob = file.read(length)
+        if len(blob) < length:
+            raise DecryptionError("缓存文件不完整")
+        yield blob
+
+
+def cached_rows(upload: Path, *, batch_id: object, round_: int, day: dt.date) -> CachedRows | None:
+    """The round's finished cache, if it opens and was made on `day`; else None. Unpickling is
+    safe here: only a blob that this server sealed for this batch and round opens. A file whose
+    bytes are not those the cache was made from (SHA-256) gets None: the commit reads it."""
+    path = cache_path(upload, round_)
+    context = _context(batch_id, round_)
+    try:
+        with path.open("rb") as file:
+            blobs = list(_blobs(file, skip=True))
+        if len(blobs) < 2:
+            return None
+        head = pickle.loads(open_blob(blobs[0], context=context))  # noqa: S301
+        tail = pickle.loads(open_blob(blobs[-1], context=context))  # noqa: S301
+    except (OSError, DecryptionError, pickle.UnpicklingError, EOFError):
+        return None
+    if head.get("day") != day.isoformat() or head.get("file") != file_digest(upload):
+        return None
+    return CachedRows(path, context, int(tail["rows"]))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the upload: a cache serves only the bytes it was made from."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def cache_delete(upload: Path) -> None:
+    for path in cache_paths(upload):
+        path.unlink(missing_ok=True)
