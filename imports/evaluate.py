@@ -173,15 +173,21 @@ def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
 def evaluate_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> list[Evaluated]:
     """evaluate_chunk() of rows already normalised (the commit reuses the preview's)."""
     with plan.phases("match"):
-        matches, by_name = _match([values for values, _errors in normalised], plan.user, lock=lock)
+        # The blind index of each row's ID number, computed once (an HMAC each).
+        keys = [id_index(values.child.get("id_number") or None) for values, _errors in normalised]
+        matches, by_name = _match([values for values, _errors in normalised], keys, plan.user, lock=lock)
     plan.derive = lock  # only the commit writes: the preview skips the derived values (pinyin…)
     with plan.phases("evaluate"):
-        return [_evaluate(values, errors, plan, matches, by_name) for values, errors in normalised]
+        return [
+            _evaluate(values, errors, key, plan, matches, by_name)
+            for (values, errors), key in zip(normalised, keys, strict=True)
+        ]
 
 
 def _evaluate(
     values: RowValues,
     errors: list[CellError],
+    key: str | None,
     plan: Plan,
     matches: dict[str, Child],
     by_name: dict[tuple[Any, ...], list[Child]],
@@ -194,7 +200,6 @@ def _evaluate(
     summary = _summary(values)
     if found:
         return Evaluated(number, Outcome.ERROR, errors=found, summary=summary)
-    key = id_index(values.child.get("id_number") or None)
     if key is not None:
         match = matches.get(key)
     else:
@@ -217,12 +222,12 @@ def _evaluate(
 
 
 def _match(
-    rows: list[RowValues], user: User, *, lock: bool
+    rows: list[RowValues], row_keys: list[str | None], user: User, *, lock: bool
 ) -> tuple[dict[str, Child], dict[tuple[Any, ...], list[Child]]]:
-    """Active files with the chunk's ID numbers (by blind index); for rows without an ID
-    number, active files without one of the same village, name and birth date. Each file
+    """Active files with the chunk's ID numbers (by blind index, `row_keys`); for rows without
+    an ID number, active files without one of the same village, name and birth date. Each file
     carries `writable` (in the user's write scope), its parents and its guardian."""
-    keys = {k for k in (id_index(r.child.get("id_number") or None) for r in rows) if k}
+    keys = {k for k in row_keys if k}
     nameless = [r for r in rows if not r.child.get("id_number") and r.village is not None]
     query = Q(id_index__in=keys) if keys else Q(pk__in=[])
     if nameless:
