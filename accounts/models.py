@@ -29,6 +29,9 @@ class Role(models.TextChoices):
     # Staff of the other mandated units (hospitals, kindergartens, relief and welfare
     # institutions…, R17) who only file mandatory reports and follow their status: no file scope.
     REPORTER = "reporter", "强制报告责任人员"
+    # Staff and volunteers of a service provider (儿童之家, social-work organisation, charity,
+    # volunteer team…, R16): they see only the children referred or assigned to their unit.
+    PROVIDER_STAFF = "provider_staff", "服务机构工作人员"
     # 三员分立 (AC-6): none of these reads child files.
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"

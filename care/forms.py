@@ -26,6 +26,8 @@ DEFAULT_VISITOR_ROLE = {
 }
 NO_CHANGE = [("", "不调整")]
 LIMIT_FIELDS = ("contact_limit_days", "agreement_warning_days", "aging_warning_days")
+# Optional in a post (the county's current value stays): older forms and scripts omit it.
+GAP_FIELD = "service_gap_days"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -161,9 +163,11 @@ class CarePolicyForm(forms.Form):
 
     def __init__(self, *args: Any, policy: CarePolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in (*INTERVAL_FIELDS.values(), *LIMIT_FIELDS):
+        self.policy = policy
+        for name in (*INTERVAL_FIELDS.values(), *LIMIT_FIELDS, GAP_FIELD):
             self.fields[name] = forms.IntegerField(
                 label=field_label(CarePolicy, name),
+                required=name != GAP_FIELD,
                 min_value=1,
                 max_value=365,
                 initial=getattr(policy, name),
@@ -193,7 +197,7 @@ class CarePolicyForm(forms.Form):
         return [self[name] for name in INTERVAL_FIELDS.values()]
 
     def limit_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in LIMIT_FIELDS]
+        return [self[name] for name in (*LIMIT_FIELDS, GAP_FIELD)]
 
     def condition_fields(self) -> list[forms.BoundField]:
         return [self[f"condition_{code}"] for code in Condition]
@@ -201,5 +205,6 @@ class CarePolicyForm(forms.Form):
     def values(self) -> dict[str, Any]:
         data = self.cleaned_data
         values: dict[str, Any] = {name: data[name] for name in (*INTERVAL_FIELDS.values(), *LIMIT_FIELDS)}
+        values[GAP_FIELD] = data.get(GAP_FIELD) or self.policy.service_gap_days
         values["conditions"] = {str(code): data[f"condition_{code}"] for code in Condition}
         return values

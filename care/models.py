@@ -68,6 +68,11 @@ class CarePolicy(models.Model):
     aging_warning_days = models.PositiveSmallIntegerField(
         "年满16周岁前提醒（天）", default=30, validators=DAYS
     )
+    # A key child with no service (activity attended, assistance measure) in this many days
+    # shows in the township's work list (issue 7).
+    service_gap_days = models.PositiveSmallIntegerField(
+        "重点儿童未获服务提醒天数", default=90, validators=DAYS
+    )
     conditions = models.JSONField("风险条件与等级", default=default_conditions)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
     updated_by = models.ForeignKey(

@@ -42,6 +42,8 @@ from cases.models import (
 from geo.models import Unit, UnitKind
 from notify.services import notification_send
 from registry.access import active_grants
+from registry.models import UnitAssignment
+from registry.services import unit_assignment_open, unit_assignments_end_for_measure
 from reports.models import MemberKind, Report, ReportMember, ReportState
 
 CLOSING_REFUSED = "个案正在等待结案审批，不能修改。如需继续帮扶，请先退回结案申请。"
@@ -365,6 +367,17 @@ def measure_respond(*, user: User, measure: Measure, accept: bool, reason: str =
         locked.decline_reason = _reason(reason, "请填写不能承接的原因。")
     if accept and reason:
         locked.progress_note = reason
+    child = case.report.child if accept else None
+    if child is not None:
+        # The provider's staff see the child's file while they carry the measure out (R16).
+        unit_assignment_open(
+            child=child,
+            unit=locked.unit,
+            source=UnitAssignment.Source.REFERRAL,
+            measure_id=locked.pk,
+            by=user,
+            note=locked.get_kind_display(),
+        )
     locked.responded_at, locked.responded_by = now, user
     locked._history_user = user  # type: ignore[attr-defined]
     locked.full_clean()
@@ -430,6 +443,8 @@ def measure_progress(*, user: User, measure: Measure, status: str, note: str = "
             "completed_by",
         ]
     )
+    if status in (MeasureStatus.DONE, MeasureStatus.CANCELLED):
+        unit_assignments_end_for_measure(measure_id=locked.pk, by=user)
     _save_case(user, case)
     _audit(user, case, f"measure_{status}", measure=locked.pk)
     return locked

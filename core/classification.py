@@ -77,6 +77,10 @@ _TABLE: dict[str, dict[str, str]] = {
         SENSITIVE: "id_number id_index phone phone_index address",
     },
     "registry.Assignment": {INTERNAL: "id child user role active assigned_at assigned_by"},
+    "registry.UnitAssignment": {
+        INTERNAL: "id child unit source measure_id active assigned_at assigned_by ended_at",
+        PERSONAL: "note",
+    },
     "jobs.Job": {
         INTERNAL: "id kind idempotency_key state attempts max_attempts lease_until progress_current "
         "progress_total task_id created_by created_at enqueued_at started_at finished_at updated_at",
@@ -117,7 +121,7 @@ _TABLE: dict[str, dict[str, str]] = {
     "work.ReminderDigest": {INTERNAL: "id user on counts sent_at"},
     "care.CarePolicy": {
         INTERNAL: "id county red_days orange_days yellow_days green_days contact_limit_days "
-        "agreement_warning_days aging_warning_days conditions updated_at updated_by",
+        "agreement_warning_days aging_warning_days service_gap_days conditions updated_at updated_by",
     },
     "care.Visit": {
         INTERNAL: "id child visitor submission_key created_at",
@@ -142,7 +146,19 @@ _TABLE: dict[str, dict[str, str]] = {
 # Apps that keep their table beside their models: `<app>/classification.py` with TABLE (same
 # shape as _TABLE) and, optionally, NOT_ENCRYPTED (label → reason). Plain constants: importing
 # them loads no models.
-APP_TABLES = ("reports", "cases", "interventions", "schooling", "tasks", "imports", "submissions", "stats")
+APP_TABLES = (
+    "reports",
+    "cases",
+    "interventions",
+    "schooling",
+    "tasks",
+    "imports",
+    "submissions",
+    "stats",
+    "providers",
+    "activities",
+    "training",
+)
 
 
 def _app_tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -223,6 +239,8 @@ def project_models() -> list[type[models.Model]]:
 def base_model(model: type[models.Model]) -> type[models.Model] | None:
     """The tracked model of a simple_history historical model, else None."""
     tracked = getattr(model, "instance_type", None)
+    if isinstance(tracked, type) and issubclass(tracked, models.Model) and tracked._meta.auto_created:
+        return None  # the history of a many-to-many field: classified under its own label
     return tracked if isinstance(tracked, type) and issubclass(tracked, models.Model) else None
 
 

@@ -89,6 +89,14 @@ class UnitKind(models.TextChoices):
     YOUTH_LEAGUE = "youth_league", "团县委"
     HEALTH = "health", "卫生健康局"
     OTHER_DEPARTMENT = "other_department", "其他县直部门"
+    # Service providers (社会力量, R16): their staff use Shouhu through the providers register.
+    CHILDRENS_HOME = "childrens_home", "儿童之家"
+    WOMENS_HOME = "womens_home", "妇女之家"
+    CHARITY = "charity", "慈善组织"
+    VOLUNTEER_TEAM = "volunteer_team", "志愿服务队"
+    DISABLED_FEDERATION = "disabled_federation", "残联"
+    NEXT_GENERATION = "next_generation", "关工委"
+    TRADE_UNION = "trade_union", "工会"
 
 
 class Unit(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import ASSIGNED_ROLES, REGION_ROLES, REVEAL_ROLES, WRITE_ROLES, Role, RoleGrant, User
 from audit.models import EmergencyAccess
 from geo.models import Region, RegionLevel
-from registry.models import Assignment, Child
+from registry.models import Assignment, Child, UnitAssignment
 
 _LEVEL_FIELD = {
     RegionLevel.COUNTY: "county_id",
@@ -71,6 +71,10 @@ def _grant_q(user: User, grant: RoleGrant) -> Q:
     if role in ASSIGNED_ROLES:
         assigned = Assignment.objects.filter(user=user, active=True).values("child_id")
         return Q(id__in=assigned)
+    if role == Role.PROVIDER_STAFF:
+        # A provider's staff see the children referred or assigned to their unit (R16).
+        referred = UnitAssignment.objects.filter(unit_id=grant.unit_id, active=True).values("child_id")
+        return Q(id__in=referred)
     return Q(pk__in=[])
 
 

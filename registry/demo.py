@@ -47,7 +47,7 @@ from core.pinyin import pinyin_keys
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
 from registry import rules
-from registry.models import Assignment, Child, EntrustedGuardian, Parent
+from registry.models import Assignment, Child, EntrustedGuardian, Parent, UnitAssignment
 
 COUNTY_CODE = "450521"  # 合浦县
 HISTORY_REASON = "演示数据"
@@ -159,12 +159,14 @@ DEMO_ACCOUNTS = (
     (Role.SOCIAL_WORKER, "social_work"),
     (Role.VISITING_CADRE, "township_government"),
     (Role.REPORTER, "hospital"),
+    (Role.PROVIDER_STAFF, "childrens_home"),  # the demo village's 儿童之家 (R16)
     # 三员分立 (AC-6): they run the system and see no child file.
     (Role.SYSTEM_ADMIN, "civil_affairs"),
     (Role.SECURITY_ADMIN, "civil_affairs"),
     (Role.AUDITOR, "civil_affairs"),
 )
 ASSIGNED_PER_USER = 10
+SERVED_BY_HOME = 15  # children of the demo village assigned to its 儿童之家
 
 
 class DemoError(Exception):
@@ -347,7 +349,21 @@ def _unit_specs(
         specs.append((f"{short}派出所", UnitKind.POLICE_STATION, township))
         specs.append((f"{township.name}中心小学", UnitKind.SCHOOL, township))
     specs += [(village.name, UnitKind.VILLAGE_COMMITTEE, village) for village in villages]
+    demo = _demo_village(villages)
+    if demo is not None:  # last, so that the draws before it stay as they were
+        specs.append((childrens_home_name(demo), UnitKind.CHILDRENS_HOME, demo))
     return specs
+
+
+def _demo_village(villages: Sequence[Region]) -> Region | None:
+    """The village of the demo accounts: the first 村委会 of the showcase township."""
+    committees = [v for v in villages if v.code.startswith(SHOWCASE_TOWNSHIP) and v.code[9] == "2"]
+    return min(committees, key=lambda v: v.code) if committees else None
+
+
+def childrens_home_name(village: Region) -> str:
+    """甲一村委会 → 甲一村儿童之家."""
+    return f"{village.name.removesuffix('委会')}儿童之家"
 
 
 def _make_units(
@@ -1085,9 +1101,8 @@ def batch_write(batch: Batch, *, history: bool = True, user: User | None = None)
 
 def _account_units(places: Places) -> dict[str, Unit]:
     county, township = places.county.code, SHOWCASE_TOWNSHIP
-    first_committee = min(
-        (v for v in places.villages if v.code.startswith(township) and v.code[9] == "2"), key=lambda v: v.code
-    )
+    first_committee = _demo_village(places.villages)
+    assert first_committee is not None  # every township has 村委会 (_make_villages)
     return {
         "civil_affairs": places.units[(UnitKind.CIVIL_AFFAIRS, county)],
         "education": places.units[(UnitKind.EDUCATION, county)],
@@ -1097,6 +1112,7 @@ def _account_units(places: Places) -> dict[str, Unit]:
         "police_station": places.units[(UnitKind.POLICE_STATION, township)],
         "social_work": places.units[(UnitKind.SOCIAL_WORK, county)],
         "hospital": places.units[(UnitKind.HOSPITAL, county)],
+        "childrens_home": places.units[(UnitKind.CHILDRENS_HOME, first_committee.code)],
     }
 
 
@@ -1167,6 +1183,29 @@ def assignments_create(rng: random.Random, users: dict[str, User], places: Place
         rows_insert(
             Assignment.history.model, rows, _history("+", lambda obj: assigned, HISTORY_REASON, admin)
         )  # type: ignore[attr-defined]
+    _home_assignments_create(rng, admin, _account_units(places)["childrens_home"], assigned)
+
+
+def _home_assignments_create(rng: random.Random, admin: User, home: Unit, assigned: dt.datetime) -> None:
+    """The demo village's children, the key ones first, assigned to its 儿童之家: the demo
+    provider-staff account sees them (R16)."""
+    village = Child.objects.filter(status=c.Status.ACTIVE, village_id=home.region_id)
+    children = village.order_by("-is_key", "file_no")
+    rows = [
+        UnitAssignment(
+            id=_uuid(rng),
+            child=child,
+            unit=home,
+            source=UnitAssignment.Source.ASSIGNED,
+            assigned_at=assigned,
+            assigned_by=admin,
+        )
+        for child in children[:SERVED_BY_HOME]
+    ]
+    rows_insert(UnitAssignment, rows)
+    rows_insert(
+        UnitAssignment.history.model, rows, _history("+", lambda obj: assigned, HISTORY_REASON, admin)
+    )  # type: ignore[attr-defined]
 
 
 def _hash_passwords(passwords: list[str]) -> dict[str, str]:

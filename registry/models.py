@@ -282,3 +282,49 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.child_id}"
+
+
+class UnitAssignment(models.Model):
+    """A child referred or assigned to a service provider (a unit, R16): the provider's
+    staff (Role.PROVIDER_STAFF) see the file while the assignment is active, and no other.
+    A referral (转介) that the unit accepts opens one (cases.services), closing the measure
+    ends it; the county or township may also assign a child to a provider's service."""
+
+    class Source(models.TextChoices):
+        REFERRAL = "referral", "帮扶转介"
+        ASSIGNED = "assigned", "指派服务"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="unit_assignments")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="child_assignments", verbose_name="服务机构"
+    )
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    # The referral's measure (cases.Measure), when the source is a referral: no foreign key,
+    # so that the registry does not depend on the cases app.
+    measure_id = models.UUIDField("帮扶措施", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    active = models.BooleanField("有效", default=True)
+    assigned_at = models.DateTimeField("指派时间", auto_now_add=True)
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "服务对象指派"
+        verbose_name_plural = verbose_name
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "unit", "source"],
+                condition=Q(active=True, measure_id__isnull=True),
+                name="unit_assignment_active_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["measure_id"], condition=Q(active=True), name="unit_assignment_measure_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "active"], name="unit_assignment_unit_active")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.child_id}"

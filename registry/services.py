@@ -16,7 +16,7 @@ from core.pinyin import pinyin_keys
 from geo.models import Region, RegionLevel
 from registry import choices as c
 from registry import rules, validation
-from registry.models import Child, EntrustedGuardian, Parent
+from registry.models import Child, EntrustedGuardian, Parent, UnitAssignment
 
 
 @dataclass
@@ -328,3 +328,46 @@ def parent_update(*, user: User, child: Child, role: str, values: dict[str, Any]
     locked.save(update_fields=["version", "updated_at"])
     child.version = locked.version
     return parent
+
+
+def unit_assignment_open(
+    *, child: Child, unit: Any, source: str, by: User | None, measure_id: Any = None, note: str = ""
+) -> UnitAssignment:
+    """Open the child's file to a service provider's staff (R16). Idempotent: an active
+    assignment of the same child, unit and source (or of the same measure) is returned."""
+    existing = UnitAssignment.objects.filter(active=True)
+    existing = (
+        existing.filter(measure_id=measure_id)
+        if measure_id
+        else existing.filter(child=child, unit=unit, source=source, measure_id__isnull=True)
+    )
+    found = existing.first()
+    if found is not None:
+        return found
+    assignment = UnitAssignment(
+        child=child, unit=unit, source=source, measure_id=measure_id, note=note.strip(), assigned_by=by
+    )
+    assignment._history_user = by  # type: ignore[attr-defined]
+    assignment.full_clean()
+    assignment.save(force_insert=True)
+    return assignment
+
+
+def unit_assignment_end(*, assignment: UnitAssignment, by: User | None) -> UnitAssignment:
+    """End a provider's access to the file (the referral closed, or the service ended)."""
+    if not assignment.active:
+        return assignment
+    assignment.active = False
+    assignment.ended_at = timezone.now()
+    assignment._history_user = by  # type: ignore[attr-defined]
+    assignment.save(update_fields=["active", "ended_at"])
+    return assignment
+
+
+def unit_assignments_end_for_measure(*, measure_id: Any, by: User | None) -> int:
+    """End the assignment a referral's measure opened (the measure is done or cancelled)."""
+    ended = 0
+    for assignment in UnitAssignment.objects.filter(measure_id=measure_id, active=True):
+        unit_assignment_end(assignment=assignment, by=by)
+        ended += 1
+    return ended

@@ -1,6 +1,7 @@
 """The file's timeline: every change to the child, parents and guardian, field by field."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,8 +101,20 @@ def _events_for(records: list[Any], model: type[models.Model], section: str) -> 
     return events
 
 
-def child_timeline(child: Child) -> list[Event]:
-    """Newest first. Parents and guardian appear as their own sections."""
+# Other apps' events on the file (activities: participations), registered in their
+# AppConfig.ready(): each source gives the child's events, merged by child_timeline().
+Source = Callable[[Child], list[Event]]
+_SOURCES: list[Source] = []
+
+
+def register_source(source: Source) -> None:
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def child_timeline(child: Child, *, sources: bool = True) -> list[Event]:
+    """Newest first. Parents and guardian appear as their own sections; with `sources`, the
+    registered sources' events too (not for changes_since: those are not edits of the file)."""
     events = _events_for(
         list(child.history.select_related("history_user").order_by("history_date", "history_id")),
         Child,
@@ -120,6 +133,8 @@ def child_timeline(child: Child) -> list[Event]:
     for guardian_id in {r.id for r in guardian_history}:
         records = [r for r in guardian_history if r.id == guardian_id]
         events.extend(_events_for(records, EntrustedGuardian, "受委托监护人"))
+    for source in _SOURCES if sources else ():
+        events.extend(source(child))
     events.sort(key=lambda e: e.at, reverse=True)
     return events
 
@@ -128,5 +143,5 @@ def changes_since(child: Child, version: int) -> list[Event]:
     """What others changed after the editor loaded `version` (shown on a refused save)."""
     loaded = child.history.filter(version=version).order_by("-history_date").first()
     if loaded is None:
-        return child_timeline(child)
-    return [event for event in child_timeline(child) if event.at > loaded.history_date]
+        return child_timeline(child, sources=False)
+    return [event for event in child_timeline(child, sources=False) if event.at > loaded.history_date]

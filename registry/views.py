@@ -50,14 +50,18 @@ def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The first page: "我的工作" for the care roles (the township view for a township
-    supervisor), with the scope counts below; the scope counts alone for everyone else."""
+    supervisor), with the scope counts below; "我的服务对象" for a provider's staff; the scope
+    counts alone for everyone else."""
+    from providers.views import staff_home
     from work.views import home_for
 
     def counts() -> dict[str, int]:
         return selectors.counts_for(children_visible_to(request.user))
 
-    return home_for(request, counts=counts) or render(
-        request, "registry/home.html", {"counts": counts(), "can_write": can_write(request.user)}
+    return (
+        home_for(request, counts=counts)
+        or staff_home(request, counts=counts)
+        or render(request, "registry/home.html", {"counts": counts(), "can_write": can_write(request.user)})
     )
 
 

@@ -55,7 +55,12 @@ def _grant_regions(user: User) -> list[Region]:
     for grant in active_grants(user):
         if grant.role in REGION_ROLES:
             regions.append(grant.scope_region)
-        elif grant.role in ASSIGNED_ROLES or grant.role in (Role.SCHOOL_STAFF, Role.POLICE, Role.REPORTER):
+        elif grant.role in ASSIGNED_ROLES or grant.role in (
+            Role.SCHOOL_STAFF,
+            Role.POLICE,
+            Role.REPORTER,
+            Role.PROVIDER_STAFF,
+        ):
             regions.append(grant.unit.region)
     return regions
 

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "nationalforms",
     "submissions",
     "stats",
+    "providers",
+    "activities",
+    "training",
 ]
 
 MIDDLEWARE = [

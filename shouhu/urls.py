@@ -21,5 +21,8 @@ urlpatterns = [
     path("forms/", include("nationalforms.urls")),
     path("rounds/", include("submissions.urls")),
     path("stats/", include("stats.urls")),
+    path("providers/", include("providers.urls")),
+    path("activities/", include("activities.urls")),
+    path("training/", include("training.urls")),
     path("api/", include("shouhu.api_urls")),
 ]

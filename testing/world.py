@@ -13,7 +13,7 @@ from accounts.models import Role, RoleGrant, User
 from core import idnumber
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from registry import choices as c
-from registry.models import Assignment, Child
+from registry.models import Assignment, Child, UnitAssignment
 from registry.services import FileData, child_file_open
 
 PASSWORD = "Test-Passw0rd-Shouhu"  # noqa: S105 - test personas only
@@ -77,6 +77,7 @@ class World:
     village_b1: Region
     village_other: Region
     school: Unit
+    provider: Unit = field(init=False)
     users: dict[str, User] = field(default_factory=dict)
     children: dict[str, Child] = field(default_factory=dict)
 
@@ -91,6 +92,7 @@ class World:
         "social_worker": {"a1"},
         "visiting_cadre": {"a2"},
         "reporter": set(),  # a hospital's staff: files reports, sees no file (R17)
+        "provider_staff": {"a1"},  # a children's home: the children assigned to it (R16)
         "system_admin": set(),
         "security_admin": set(),
         "auditor": set(),
@@ -140,6 +142,10 @@ def build_world() -> World:
     users["visiting_cadre"] = make_user("visiting_cadre", Role.VISITING_CADRE, township_gov)
     hospital = Unit.objects.create(name="合浦县人民医院", kind=UnitKind.HOSPITAL, region=county)
     users["reporter"] = make_user("reporter", Role.REPORTER, hospital)
+    world.provider = Unit.objects.create(
+        name="甲一村儿童之家", kind=UnitKind.CHILDRENS_HOME, region=world.village_a1
+    )
+    users["provider_staff"] = make_user("provider_staff", Role.PROVIDER_STAFF, world.provider)
     users["system_admin"] = make_user("system_admin", Role.SYSTEM_ADMIN, civil)
     users["security_admin"] = make_user("security_admin", Role.SECURITY_ADMIN, civil)
     users["auditor"] = make_user("auditor", Role.AUDITOR, civil)
@@ -164,5 +170,8 @@ def build_world() -> World:
     )
     Assignment.objects.create(
         child=world.children["a2"], user=users["visiting_cadre"], role=Role.VISITING_CADRE
+    )
+    UnitAssignment.objects.create(
+        child=world.children["a1"], unit=world.provider, source=UnitAssignment.Source.ASSIGNED
     )
     return world

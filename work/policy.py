@@ -2,7 +2,8 @@
 
 The values come from care.models.CarePolicy.for_county (the care app); until that app is
 installed the defaults of issue 4 apply (7 days without parent contact, agreements 30
-days before expiry, 16th birthdays 30 days ahead).
+days before expiry, 16th birthdays 30 days ahead), and of issue 7 (a key child without a
+service for 90 days).
 """
 
 import importlib
@@ -24,6 +25,7 @@ class WorkPolicy:
     contact_limit_days: int = 7
     agreement_warning_days: int = 30
     aging_warning_days: int = 30
+    service_gap_days: int = 90
 
 
 def optional(path: str) -> Any:
@@ -60,6 +62,7 @@ def policy_for_county(county: Region | None) -> WorkPolicy:
         contact_limit_days=int(policy.contact_limit_days),
         agreement_warning_days=int(policy.agreement_warning_days),
         aging_warning_days=int(policy.aging_warning_days),
+        service_gap_days=int(getattr(policy, "service_gap_days", WorkPolicy.service_gap_days)),
     )
 
 

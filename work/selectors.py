@@ -20,7 +20,7 @@ from registry import rules
 from registry.access import active_grants, children_visible_to, regions_visible_to
 from registry.models import Assignment, Child, Parent
 from work.models import LifeEventProposal, ProposalState
-from work.policy import WorkPolicy
+from work.policy import WorkPolicy, optional
 
 DUE_DAYS = 7  # "visits due this week": today and the next 7 days
 RECENT_DAYS = 30  # "visited in the last 30 days": today and the 29 days before
@@ -47,6 +47,7 @@ SECTIONS: dict[str, Section] = {
         Section("missing", "缺少有效委托监护协议", "danger"),
         Section("contact", "亲情联系超期或父母失联", "warn"),
         Section("aging", "即将年满16周岁", "", "birth_date"),
+        Section("no_service", "重点儿童超期未获服务", "warn"),
         Section("assigned", "指派给我的儿童"),
         Section("active", "在册儿童", tile=False),
         Section("recent", f"近{RECENT_DAYS}天已走访", tile=False, order="last_visit_on"),
@@ -88,6 +89,8 @@ def section_q(slug: str, *, on: dt.date, policy: WorkPolicy, user: User) -> Q:
     if slug == "aging":
         horizon = on + dt.timedelta(days=policy.aging_warning_days)
         return Q(birth_date__gt=_latest_birth_aged_16(on), birth_date__lte=_latest_birth_aged_16(horizon))
+    if slug == "no_service":
+        return _no_service_q(on=on, policy=policy)
     if slug == "assigned":
         return Q(id__in=Assignment.objects.filter(user=user, active=True).values("child_id"))
     if slug == "recent":
@@ -95,6 +98,16 @@ def section_q(slug: str, *, on: dt.date, policy: WorkPolicy, user: User) -> Q:
     if slug == "active":
         return Q()
     raise KeyError(slug)
+
+
+def _no_service_q(*, on: dt.date, policy: WorkPolicy) -> Q:
+    """Key children with no service (an attended activity, an assistance measure) since
+    on - service_gap_days (issue 7); empty while the activities app is not installed."""
+    served_child_ids = optional("activities.selectors.served_child_ids")
+    if served_child_ids is None:
+        return Q(pk__in=[])
+    since = on - dt.timedelta(days=policy.service_gap_days)
+    return Q(is_key=True) & ~Q(id__in=served_child_ids(since, on))
 
 
 def active_children(user: User) -> QuerySet[Child]:

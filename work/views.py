@@ -170,7 +170,8 @@ def _render_township(
         extra,
         # Reversed once here, not per row and column in the template.
         urls={
-            slug: reverse(f"work:{slug}") for slug in ("active", "overdue", "recent", "missing", "contact")
+            slug: reverse(f"work:{slug}")
+            for slug in ("active", "overdue", "recent", "missing", "contact", "no_service")
         },
         rows=rows,
         totals=totals,

@@ -177,6 +177,45 @@ def test_it_makes_one_account_per_role_that_can_log_in(demo: str, client: Client
         assert Assignment.objects.filter(user__username=f"demo_{role}", active=True).exists()
 
 
+def test_it_gives_the_childrens_home_its_children_and_registers_the_providers(
+    demo: str, client: Client
+) -> None:
+    """The demo village's 儿童之家 serves up to 15 of its children, key ones first (R16); its
+    staff account sees exactly those; the register holds four providers and one contract."""
+    from providers.models import Contract, Provider
+    from registry.models import UnitAssignment
+
+    staff = RoleGrant.objects.select_related("user", "unit__region").get(
+        role=Role.PROVIDER_STAFF, user__username__startswith="demo_"
+    )
+    worker = RoleGrant.objects.select_related("unit__region").get(
+        role=Role.VILLAGE_WORKER, user__username__startswith="demo_"
+    )
+    home = staff.unit
+    assert home.kind == "childrens_home" and home.region == worker.unit.region
+    assert home.name == worker.unit.region.name.removesuffix("委会") + "儿童之家"
+    village = Child.objects.filter(village=home.region, status=c.Status.ACTIVE)
+    served = UnitAssignment.objects.filter(unit=home, active=True, source="assigned")
+    assert served.count() == min(15, village.count())
+    keys = village.filter(is_key=True).count()
+    assert served.filter(child__is_key=True).count() == min(keys, 15)
+    assert UnitAssignment.history.filter(unit=home, history_type="+").count() == served.count()
+    assert client.login(username=staff.user.username, password=PASSWORD)
+    assert client.get("/").context["counts"]["active"] == served.count()
+    names = {provider.unit.name for provider in Provider.objects.select_related("unit")}
+    assert names == {home.name, "合浦县社会工作服务中心", "廉州镇青年志愿服务队", "合浦县妇联"}
+    contract = Contract.objects.get()
+    assert contract.provider.unit.name == "合浦县社会工作服务中心"
+    assert contract.purchaser.name == "合浦县民政局"
+    assert (contract.starts_on, contract.ends_on) == (dt.date(ON.year, 1, 1), dt.date(ON.year, 12, 31))
+    assert set(contract.townships.values_list("code", flat=True)) == {"450521100", "450521101"}
+    assert set(contract.items.values_list("kind", flat=True)) == {
+        "homework_club",
+        "counselling",
+        "family_education",
+    }
+
+
 def test_it_records_visits_for_the_demo_accounts_children(demo: str, client: Client) -> None:
     """The demo village and the assigned children open on a believable state: most visited in
     the last months, their due dates moved on from the opening date; the rest unvisited."""

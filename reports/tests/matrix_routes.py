@@ -54,6 +54,7 @@ FILERS = frozenset(
         "police",
         "social_worker",
         "visiting_cadre",
+        "provider_staff",  # social-work organisations and other providers must report too (R17)
     }
 )
 

@@ -1,9 +1,12 @@
 """Permission-matrix rows of the stats app, read by core/tests/test_permission_matrix.py.
 
 The dashboard is for the four region roles (county admin and officer, township supervisor,
-village worker); the scorecard and its export for the three above the village. Everyone else
-gets 403. The region is a GET parameter, not part of the URL: out-of-scope and missing regions
-(404, the same answer) are tested in stats/tests/test_dashboard.py and test_scorecard.py.
+village worker); the scorecard and its export for the three above the village. The care
+numbers (关爱服务统计), the children behind them and their export are for the dashboard's four
+roles. Everyone else gets 403, provider staff too (they see their own activities, not the
+region's numbers). The region is a GET parameter, not part of the URL: out-of-scope and missing regions
+(404, the same answer) are tested in stats/tests/test_dashboard.py, test_scorecard.py and
+test_care_numbers.py.
 """
 
 from types import ModuleType
@@ -27,8 +30,17 @@ def routes(m: ModuleType) -> dict[str, Any]:
     def ranking(ctx: Any) -> str:
         return "工作考核"
 
+    def care(ctx: Any) -> str:
+        return "关爱服务统计"
+
+    def reached(ctx: Any) -> str:
+        return "服务儿童名单"
+
     return {
         "stats:dashboard": m.Route(None, (m.GET(_gate(DASHBOARD), shows=heading),)),
         "stats:scorecard": m.Route(None, (m.GET(_gate(SCORECARD), shows=ranking),)),
         "stats:scorecard_export": m.Route(None, (m.GET(_gate(SCORECARD)),)),
+        "stats:care": m.Route(None, (m.GET(_gate(DASHBOARD), shows=care),)),
+        "stats:care_children": m.Route(None, (m.GET(_gate(DASHBOARD), shows=reached),)),
+        "stats:care_export": m.Route(None, (m.GET(_gate(DASHBOARD)),)),
     }

@@ -59,6 +59,10 @@ class Command(BaseCommand):
 
         reports = demo_reports_create(seed=options["seed"])
         self.stdout.write(f"演示强制报告 {reports} 份（一份已处置并通报乡镇，一份待派出所受理）。")
+        from providers.demo import demo_providers_create
+
+        providers = demo_providers_create(on=on)
+        self.stdout.write(f"演示服务机构 {providers} 个（含儿童之家和县社工站），政府购买服务合同 1 份。")
 
         computing = time.perf_counter()
         counts = care_recompute_all(on=on)
@@ -70,6 +74,16 @@ class Command(BaseCommand):
 
         files = demo_round_create(on=on)
         self.stdout.write(f"演示报送轮次 1 个（演示村已报送 {files} 份档案，乡镇已审核通过；其余村未报送）。")
+        from activities.demo import demo_activities_create
+
+        activities = demo_activities_create(on=on)
+        self.stdout.write(
+            f"演示关爱活动 {activities} 场（演示村的儿童之家课后辅导、安全教育和家庭教育讲座）。"
+        )
+        from training.demo import demo_training_create
+
+        sessions = demo_training_create(on=on)
+        self.stdout.write(f"演示业务培训 {sessions} 期（演示儿童主任、督导员和教师已参加培训）。")
         # The dashboards' count tables and this month's trend point (issue 6), as the nightly
         # job would; the scheduler's tick keeps them current from here on.
         from stats.services import stats_nightly
