@@ -280,7 +280,7 @@ class FilterForm(forms.Form):
 
 
 class PickForm(forms.Form):
-    """The search box over the pickable children (GET)."""
+    """The search box over the pickable children (POSTed: names stay out of URLs)."""
 
     q = forms.CharField(label="姓名、拼音首字母或身份证号后四位", required=False, max_length=40)
     village = RegionChoiceField(

@@ -218,15 +218,15 @@ def _participants_post(request: AuthenticatedHttpRequest, activity: Activity) ->
 @require_manager
 def participants(request: AuthenticatedHttpRequest, activity_id: str) -> HttpResponse:
     activity = access_activity(request.user, activity_id, manage=True)
-    if request.method == "POST":
+    searching = request.method == "POST" and "search" in request.POST
+    if request.method == "POST" and not searching:
         _participants_post(request, activity)
-        query = request.POST.get("filters", "")
-        return redirect(request.path + (f"?{query}" if query else ""))
-    pick = PickForm(request.GET, activity=activity)
+        return redirect(request.path)
+    # The search goes by POST: a child's name never appears in a URL (DP-5).
+    pick = PickForm(request.POST if searching else None, activity=activity)
     candidates = selectors.pick_search(request.user, activity, **pick.terms())
     rows = selectors.expected_rows(request.user, activity)
     _log_children(request, activity, "activity_participants", len(rows) + len(candidates))
-    kept = request.GET.copy()
     context = {
         "activity": activity,
         "rows": rows,
@@ -234,7 +234,6 @@ def participants(request: AuthenticatedHttpRequest, activity_id: str) -> HttpRes
         "pick": pick,
         "candidates": candidates,
         "limit": selectors.PICK_LIMIT,
-        "filters": kept.urlencode(),
     }
     return render(request, "activities/participants.html", context)
 

@@ -176,3 +176,22 @@ def test_it_refuses_deletion_outside_scope(world: World, client: Client) -> None
     client.force_login(world.users["township_supervisor"])
     assert client.post(f"/activities/{activity.pk}/delete/").status_code == 404
     assert Activity.objects.filter(pk=activity.pk).exists()
+
+
+def test_children_are_found_by_a_posted_search_and_added(world: World, client: Client) -> None:
+    """The picker searches the children the user sees in the activity's township by name, by
+    POST (a name never goes into a URL), and adds the ticked ones."""
+    activity = make_activity(world, title="甲一村作业辅导")
+    client.force_login(world.users["township_supervisor"])
+    url = f"/activities/{activity.pk}/children/"
+    ids = {key: str(world.children[key].pk) for key in ("a1", "a2", "b1")}
+    found = client.post(url, {"search": "1", "q": "李四"})
+    body = found.content.decode()
+    assert found.status_code == 200 and ids["a2"] in body and ids["a1"] not in body
+    assert ids["b1"] not in client.post(url, {"search": "1", "q": "王五"}).content.decode()  # 党江镇
+    added = client.post(url, {"child": [str(world.children["a2"].pk)]})
+    assert added.status_code == 302 and added["Location"] == url
+    listed = Participation.objects.filter(activity=activity).values_list("child__name", flat=True)
+    assert list(listed) == ["李四"]
+    outside = client.post(url, {"child": [str(world.children["b1"].pk)]})
+    assert outside.status_code == 404 and Participation.objects.filter(activity=activity).count() == 1
