@@ -182,6 +182,19 @@ def child_access_denied(*, user: User, child_id: object, for_write: bool, exists
     )
 
 
+def object_access_denied(*, user: User, object_type: str, object_id: object) -> None:
+    """An app's access layer refused an object (404 outside scope, exactly like a missing one):
+    the denial row, with the id only when it is a UUID."""
+    audit_event(
+        user=user,
+        action=EventType.DENIED,
+        outcome=Outcome.DENIED,
+        object_type=object_type,
+        object_id=_uuid_or_blank(object_id),
+        detail={"status": 404},
+    )
+
+
 def _uuid_or_blank(value: object) -> str:
     try:
         return str(uuid.UUID(str(value)))

@@ -33,8 +33,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, RoleGrant, User
-from audit.models import EventType, Outcome
-from audit.services import audit_event
+from audit.services import object_access_denied
 from geo.models import Region, RegionLevel, Unit, UnitKind
 from providers.models import Contract, Provider
 from registry.access import active_grants, can_reveal, user_roles
@@ -122,22 +121,8 @@ def providers_visible_to(user: User) -> QuerySet[Provider]:
 
 
 def _deny(user: User, object_type: str, object_id: object, message: str) -> Http404:
-    audit_event(
-        user=user,
-        action=EventType.DENIED,
-        outcome=Outcome.DENIED,
-        object_type=object_type,
-        object_id=_uuid_or_blank(object_id),
-        detail={"status": 404},
-    )
+    object_access_denied(user=user, object_type=object_type, object_id=object_id)
     return Http404(message)
-
-
-def _uuid_or_blank(value: object) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return ""
 
 
 def access_provider(user: User, provider_id: uuid.UUID | str) -> Provider:

@@ -24,8 +24,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, RoleGrant, User
-from audit.models import EventType, Outcome
-from audit.services import audit_event
+from audit.services import object_access_denied
 from geo.models import Region, RegionLevel
 from registry.access import active_grants
 from submissions.models import Round, TownshipSubmission, VillageSubmission
@@ -121,21 +120,7 @@ def village_submissions_visible_to(user: User) -> QuerySet[VillageSubmission]:
 
 
 def _deny(user: User, object_type: str, object_id: object) -> None:
-    audit_event(
-        user=user,
-        action=EventType.DENIED,
-        outcome=Outcome.DENIED,
-        object_type=object_type,
-        object_id=_uuid_or_blank(object_id),
-        detail={"status": 404},
-    )
-
-
-def _uuid_or_blank(value: object) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return ""
+    object_access_denied(user=user, object_type=object_type, object_id=object_id)
 
 
 def access_round(user: User, round_id: uuid.UUID | str) -> Round:
