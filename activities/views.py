@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +26,7 @@ from activities.models import Activity, Participation, TargetGroup
 from audit.models import EventType
 from audit.permissions import require
 from audit.services import access_log
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from registry import rules
 
@@ -35,15 +35,6 @@ OUTCOME_MAX = 200
 
 require_reader = require(can_read, "您的角色不能查看关爱活动")
 require_manager = require(can_manage, "您的角色不能登记关爱活动")
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _posted(request: AuthenticatedHttpRequest) -> QueryDict | None:
@@ -98,7 +89,7 @@ def activity_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             activity = services.activity_create(user=request.user, values=form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记活动。请添加参加活动的儿童。")
             return redirect("activities:participants", activity_id=activity.pk)
@@ -162,7 +153,7 @@ def activity_edit(request: AuthenticatedHttpRequest, activity_id: str) -> HttpRe
             form.data = resend
             status = 409
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("activities:detail", activity_id=activity.pk)
@@ -340,7 +331,7 @@ def volunteers(request: AuthenticatedHttpRequest, activity_id: str) -> HttpRespo
         try:
             services.volunteer_add(user=request.user, activity=activity, volunteer=volunteer, **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记志愿服务。")
             return redirect("activities:volunteers", activity_id=activity.pk)

@@ -27,6 +27,7 @@ from care.services import (
     visit_photos_store,
     visit_record,
 )
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from core.storage import EXTENSIONS, private_file_response
 from core.uploads import UploadRejected
@@ -85,7 +86,7 @@ def _record(request: AuthenticatedHttpRequest, child: Child, form: VisitForm) ->
     try:
         photos = visit_photos_store(files=form.cleaned_data["photos"])
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return 400
     except UploadRejected as exc:
         form.add_error("photos", exc.message)
@@ -114,7 +115,7 @@ def _record(request: AuthenticatedHttpRequest, child: Child, form: VisitForm) ->
         return 409
     except ValidationError as exc:
         _discard(photos)
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return 400
     except BaseException:
         _discard(photos)
@@ -130,14 +131,6 @@ def _record(request: AuthenticatedHttpRequest, child: Child, form: VisitForm) ->
 def _discard(photos: list[StoredPhoto]) -> None:
     if photos:
         visit_photos_discard(photos)
-
-
-def _add_errors(form: VisitForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _log_visit_write(request: AuthenticatedHttpRequest, child: Child, visit: Visit) -> None:

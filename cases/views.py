@@ -45,6 +45,7 @@ from cases.forms import (
     VersionForm,
 )
 from cases.models import Case, CaseState, MeasureStatus
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from registry.access import user_roles
 
@@ -59,15 +60,6 @@ def _log_read(request: AuthenticatedHttpRequest, case: Case, page: str, **detail
         object_id=case.pk,
         detail={"page": page, **{k: str(v) for k, v in detail.items()}},
     )
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _to_case(case: Case) -> HttpResponse:
@@ -115,7 +107,7 @@ def case_open(request: AuthenticatedHttpRequest, report_id: str) -> HttpResponse
         try:
             case = services.case_open(user=request.user, report=report)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已立案，请开展评估。")
             return _to_case(case)
@@ -186,7 +178,7 @@ def assessment_new(request: AuthenticatedHttpRequest, case_id: str) -> HttpRespo
         except services.StaleCaseError:
             return _stale(request, form, "cases/assessment_form.html", context)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已记录评估。")
             return _to_case(case)
@@ -203,7 +195,7 @@ def measure_new(request: AuthenticatedHttpRequest, case_id: str) -> HttpResponse
         try:
             measure = services.measure_assign(user=request.user, case=case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             done = "已转介，等待对方答复。" if measure.is_referral else "已加入帮扶计划。"
             messages.success(request, f"{measure.get_kind_display()}：{done}")
@@ -223,7 +215,7 @@ def measure_update(request: AuthenticatedHttpRequest, measure_id: str) -> HttpRe
         try:
             services.measure_progress(user=request.user, measure=measure, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已更新帮扶措施。")
             return _to_case(case)
@@ -244,7 +236,7 @@ def follow_up_new(request: AuthenticatedHttpRequest, case_id: str) -> HttpRespon
         try:
             services.follow_up_schedule(user=request.user, case=case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已安排回访。")
             return _to_case(case)
@@ -265,7 +257,7 @@ def follow_up(request: AuthenticatedHttpRequest, follow_up_id: str) -> HttpRespo
         try:
             services.follow_up_record(user=request.user, follow_up=item, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已记录回访情况。")
             return _to_case(case) if readable else redirect("cases:follow_up", follow_up_id=item.pk)
@@ -303,7 +295,7 @@ def _transition_page(
             _log_read(request, case, page["slug"])
             return _stale(request, form, "cases/transition_form.html", context)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, page["done"])
             return _to_case(case)
@@ -430,7 +422,7 @@ def referral(request: AuthenticatedHttpRequest, measure_id: str) -> HttpResponse
                 services.measure_progress(user=request.user, measure=measure, **form.cleaned_data)
                 done = "已更新措施进展。"
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("cases:referral", measure_id=measure.pk)

@@ -19,6 +19,7 @@ from audit.services import access_log, audit_event
 from contact import services
 from contact.forms import ContactForm, NoticeForm, ReachabilityForm, VoidForm
 from contact.models import ParentContact, ParentNotice
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from registry import choices as c
 from registry.access import access_child
@@ -42,15 +43,6 @@ def _log_form_read(request: AuthenticatedHttpRequest, child: Child, section: str
     )
 
 
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
-
-
 def _parents(child: Child) -> dict[str, Parent]:
     return {
         p.role: p for p in Parent.objects.filter(child=child).select_related("work_province", "work_city")
@@ -69,7 +61,7 @@ def notice_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
                 notice = services.parent_notice_record(user=request.user, child=child, data=data)
                 _log_write(request, child, change="parent_notice", notice=str(notice.id), role=data.role)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已记录父母告知，档案已更新。")
             return redirect("registry:detail", child_id=child.id)
@@ -92,7 +84,7 @@ def contact_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespons
                 if created:
                     _log_write(request, child, change="parent_contact", contact=str(contact.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已记录亲情联系。" if created else "这条亲情联系已经记录过了。")
             return redirect("registry:detail", child_id=child.id)
@@ -129,7 +121,7 @@ def reachability(request: AuthenticatedHttpRequest, child_id: str, role: str) ->
                     role=role,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             label = parent.get_role_display()
             messages.success(
@@ -163,7 +155,7 @@ def contact_void(request: AuthenticatedHttpRequest, contact_id: str) -> HttpResp
                 services.parent_contact_void(user=request.user, contact=contact, **form.cleaned_data)
                 _log_write(request, child, change="parent_contact_void", contact=str(contact.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已作废这条亲情联系记录。")
             return redirect("registry:detail", child_id=child.id)
@@ -185,7 +177,7 @@ def notice_void(request: AuthenticatedHttpRequest, notice_id: str) -> HttpRespon
                 services.parent_notice_void(user=request.user, notice=notice, **form.cleaned_data)
                 _log_write(request, child, change="parent_notice_void", notice=str(notice.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, VOIDED_NOTICE)
             return redirect("registry:detail", child_id=child.id)

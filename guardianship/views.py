@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from audit.models import EventType
 from audit.services import access_log, audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from core.storage import private_delete, private_file_response, store_guarded
 from core.uploads import UploadRejected, guard_document
@@ -67,15 +68,6 @@ def _warning_days(child: Child) -> int:
     return int(CarePolicy.for_county(child.county).agreement_warning_days)
 
 
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
-
-
 # --- agreements ----------------------------------------------------------------------------------
 
 
@@ -99,7 +91,7 @@ def agreement_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpRespo
                 )
                 _log_write(request, EventType.CREATE, child, agreement=str(agreement.id), change="agreement")
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已生成委托监护协议（待签）。请打印后由各方签字，再登记签订日期。")
             return redirect("guardianship:agreement_detail", agreement_id=agreement.id)
@@ -267,7 +259,7 @@ def duty_ack(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
                     request, EventType.CREATE, child, duty_acknowledgement=str(ack.id), change="duty_ack"
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已登记 {ack.person_name} 对监护人责任清单的确认。")
             return redirect("registry:detail", child_id=child.id)
@@ -319,7 +311,7 @@ def template_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
                     detail={"county": county.code, "version": saved.version},
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"协议模板已保存（第 {saved.version} 版）。已生成的协议不受影响。")
             return redirect("guardianship:template_edit")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.models import EventType
 from audit.services import access_log, audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from geo.models import Unit
 from interventions import access, rules, selectors, services
@@ -57,15 +58,6 @@ def _log_write(request: AuthenticatedHttpRequest, report: Report, action: str, *
         object_id=report.id,
         detail={"child": str(report.child_id or ""), **detail},
     )
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _back(report: Report) -> HttpResponse:
@@ -122,7 +114,7 @@ def guardian_new(request: AuthenticatedHttpRequest, report_id: str) -> HttpRespo
                         request, report, EventType.CREATE, change="guardian_add", guardian=str(guardian.id)
                     )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已添加监护人 {guardian}。" if created else f"{guardian} 已在列表中。")
             return _back(report)
@@ -165,7 +157,7 @@ def intervention_new(request: AuthenticatedHttpRequest, guardian_id: str) -> Htt
                         kind=intervention.kind,
                     )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             label = intervention.get_kind_display()
             messages.success(request, f"已记录{label}。" if created else "这条干预记录已经记录过了。")
@@ -197,7 +189,7 @@ def intervention_void(request: AuthenticatedHttpRequest, intervention_id: str) -
                     intervention=str(intervention.id),
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已作废这条干预记录，它不再计入次数。")
             return _back(report)
@@ -231,7 +223,7 @@ def refusal_start(request: AuthenticatedHttpRequest, guardian_id: str) -> HttpRe
                 refusal = services.refusal_start(user=request.user, guardian=guardian, **form.cleaned_data)
                 _log_write(request, report, EventType.CREATE, change="refusal_start", refusal=str(refusal.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记拒不履行监护职责的开始日期，系统按日累计天数。")
             return _back(report)
@@ -255,7 +247,7 @@ def refusal_end(request: AuthenticatedHttpRequest, refusal_id: str) -> HttpRespo
                 services.refusal_end(user=request.user, refusal=refusal, **form.cleaned_data)
                 _log_write(request, report, EventType.UPDATE, change="refusal_end", refusal=str(refusal.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记拒不履行监护职责的结束日期。")
             return _back(report)
@@ -278,7 +270,7 @@ def refusal_void(request: AuthenticatedHttpRequest, refusal_id: str) -> HttpResp
                 services.refusal_void(user=request.user, refusal=refusal, **form.cleaned_data)
                 _log_write(request, report, EventType.UPDATE, change="refusal_void", refusal=str(refusal.id))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已作废这条记录，它不再计入天数。")
             return _back(report)
@@ -325,7 +317,7 @@ def concerns(request: AuthenticatedHttpRequest, guardian_id: str) -> HttpRespons
                     cleared=sorted(cleared),
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已更新情形判断。")
             return _back(report)
@@ -359,7 +351,7 @@ def petition_new(request: AuthenticatedHttpRequest, guardian_id: str) -> HttpRes
                     request, report, EventType.CREATE, change="petition_file", petition=str(petition.id)
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记撤销监护人资格申请，请随案件进展更新。")
             return _back(report)
@@ -396,7 +388,7 @@ def petition_step(request: AuthenticatedHttpRequest, petition_id: str) -> HttpRe
                     to=petition.state,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已更新申请进展：{petition.get_state_display()}。")
             return _back(report)
@@ -427,7 +419,7 @@ def petition_decide(request: AuthenticatedHttpRequest, petition_id: str) -> Http
                     outcome=petition.outcome,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已登记法院判决：{petition.get_outcome_display()}。{_after(petition)}")
             return _back(report)

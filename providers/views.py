@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import REGION_ROLES, Role
 from audit.models import EventType
 from audit.services import access_log, audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from core.masking import mask_phone, mask_text
 from providers import access, selectors, services
@@ -44,15 +45,6 @@ from registry.selectors import keyset_page, search_kind
 from work.forms import UUIDListField
 
 PAGE_SIZE = 50
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _posted(request: AuthenticatedHttpRequest) -> Any:
@@ -173,7 +165,7 @@ def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             provider = services.provider_register(user=request.user, data=form.data_for_service())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已登记服务机构：{provider.unit.name}")
             return redirect("providers:detail", provider_id=provider.id)
@@ -200,7 +192,7 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: str) -> HttpRe
             _resend(form, exc.current.version)
             return render(request, "providers/form.html", context, status=409)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("providers:detail", provider_id=provider.id)
@@ -331,7 +323,7 @@ def contract_create(request: AuthenticatedHttpRequest, provider_id: str) -> Http
                 user=request.user, provider=provider, purchaser=grant.unit, data=contract_data(form, items)
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记政府购买服务合同。")
             return redirect("providers:contract_detail", contract_id=contract.id)
@@ -387,7 +379,7 @@ def contract_edit(request: AuthenticatedHttpRequest, contract_id: str) -> HttpRe
             _resend(form, exc.current.version)
             return _contract_form_page(request, context, status=409)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("providers:contract_detail", contract_id=contract.id)

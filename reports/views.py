@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import EventType
 from audit.services import audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from core.masking import mask_text
 from geo.models import Region
@@ -87,15 +88,6 @@ def _log(request: AuthenticatedHttpRequest, action: str, report: Report | None =
 def _log_search(request: AuthenticatedHttpRequest, term: str, count: int, purpose: str) -> None:
     detail = {"kind": search_kind(term), "term": mask_text(term), "count": count, "purpose": purpose}
     audit_event(request=request, action=EventType.SEARCH, object_type="child", detail=detail)
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _page(request: AuthenticatedHttpRequest, items: Any) -> Any:
@@ -170,7 +162,7 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                         user=request.user, data=_report_data(form.cleaned_data)
                     )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 if created:
                     messages.success(request, f"强制报告已提交，并已送达{report.routed_unit.name}。")
@@ -319,7 +311,7 @@ def _act(
             with transaction.atomic():
                 run(form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, success)
             if reports_readable_by(request.user).filter(pk=report.pk).exists():
@@ -505,7 +497,7 @@ def report_link_child(request: AuthenticatedHttpRequest, report_id: str) -> Http
             with transaction.atomic():
                 services.report_link_child(user=request.user, report=report, child=child)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已关联儿童档案。")
             return redirect("reports:detail", report_id=report.pk)
@@ -547,7 +539,7 @@ def policy(request: AuthenticatedHttpRequest) -> HttpResponse:
             with transaction.atomic():
                 services.protection_policy_update(user=request.user, county=county, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "升级设置已保存。")
             return redirect(f"{request.path}?county={county.pk}")
@@ -577,7 +569,7 @@ def jurisdiction(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             changed = services.jurisdiction_set(user=request.user, county=county, chosen=form.chosen())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request, f"受理单位已保存（{changed} 个乡镇有变化）。已提交的报告不受影响，如需可改派。"

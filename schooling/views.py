@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import EventType
 from audit.permissions import require
 from audit.services import access_log, audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from registry.models import Child
 from registry.services import StaleVersionError
@@ -58,15 +59,6 @@ def _log_read(request: AuthenticatedHttpRequest, child: Child, section: str, **d
 
 def _log_write(request: AuthenticatedHttpRequest, child: Child, action: str, **detail: Any) -> None:
     audit_event(request=request, action=action, object_type="child", object_id=child.id, detail=detail)
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _posted(request: AuthenticatedHttpRequest) -> Any:
@@ -132,7 +124,7 @@ def case_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
             _stale(request, form, exc)
             status = 409
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记。请记录每一次劝返。")
             return redirect("schooling:detail", case_id=case.id)
@@ -187,7 +179,7 @@ def attempt_new(request: AuthenticatedHttpRequest, case_id: str) -> HttpResponse
                     outcome=attempt.outcome,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已记录劝返。")
             return redirect("schooling:detail", case_id=case.id)
@@ -215,7 +207,7 @@ def escalate(request: AuthenticatedHttpRequest, case_id: str) -> HttpResponse:
                     notified=notified,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已登记书面报告，并通知县教育局和乡镇共 {notified} 人。")
             return redirect("schooling:detail", case_id=case.id)
@@ -269,7 +261,7 @@ def outcome(request: AuthenticatedHttpRequest, case_id: str) -> HttpResponse:
             _stale(request, form, exc)
             status = 409
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"已结案：{case.get_state_display()}。")
             return redirect("schooling:detail", case_id=case.id)
@@ -359,7 +351,7 @@ def hukou_done(request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse:
             _stale(request, form, exc)
             status = 409
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记户口，档案已更新。")
             return redirect("schooling:hukou")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.models import EventType
 from audit.services import audit_event
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from tasks import access, selectors, services
 from tasks.forms import (
@@ -32,15 +33,6 @@ from tasks.forms import (
 from tasks.models import Task, TaskState, TaskTemplate
 
 PAGE_SIZE = 50
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _data(form: TaskForm) -> services.TaskData:
@@ -168,7 +160,7 @@ def task_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     services.task_create(user=request.user, county=county, data=data, template=template)
                 ]
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             if len(created) == 1:
                 messages.success(request, "已建立督办任务，并已通知牵头单位和参加单位。")
@@ -209,7 +201,7 @@ def task_edit(request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse:
                 data=_data(form),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "任务已保存。新加入的单位已收到通知。")
             return redirect("tasks:detail", task_id=task.id)
@@ -230,7 +222,7 @@ def progress_new(request: AuthenticatedHttpRequest, task_id: str) -> HttpRespons
         try:
             _, created = services.task_progress_report(user=request.user, task=task, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已报送工作进展。" if created else "这条进展已经报送过了。")
             return redirect("tasks:detail", task_id=task.id)
@@ -248,7 +240,7 @@ def task_propose_done(request: AuthenticatedHttpRequest, task_id: str) -> HttpRe
         try:
             services.task_done_propose(user=request.user, task=task, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已申报完成，等待县民政局确认。")
             return redirect("tasks:detail", task_id=task.id)
@@ -265,7 +257,7 @@ def task_done(request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse:
         try:
             services.task_done_confirm(user=request.user, task=task, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已确认任务完成，并已通知各单位。")
             return redirect("tasks:detail", task_id=task.id)
@@ -282,7 +274,7 @@ def task_return(request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse
         try:
             services.task_done_return(user=request.user, task=task, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已退回完成申报，并已通知牵头单位。")
             return redirect("tasks:detail", task_id=task.id)
@@ -299,7 +291,7 @@ def task_cancel(request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse
         try:
             services.task_cancel(user=request.user, task=task, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已撤销该任务，并已通知各单位。")
             return redirect("tasks:detail", task_id=task.id)
@@ -323,7 +315,7 @@ def _template_form(request: AuthenticatedHttpRequest, template: TaskTemplate | N
         try:
             services.task_template_save(user=request.user, template=template, values=form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "任务模板已保存。已建立的任务不受影响。")
             return redirect("tasks:templates")

@@ -24,6 +24,7 @@ from accounts.models import User
 from audit.models import EventType
 from audit.services import audit_event
 from core.exports import Column, export_rows
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from registry.access import active_grants
 from training import access, selectors, services
@@ -31,15 +32,6 @@ from training.forms import GuestForm, PickerFilterForm, SessionForm, YearFilterF
 from training.models import TrainingSession
 
 PICKER = "training/attendee_picker.html"
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
@@ -109,7 +101,7 @@ def session_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user=request.user, county=county, data=_session_data(form)
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已登记培训，请添加参训人员。")
             return redirect("training:attendees", session_id=session.id)
@@ -169,7 +161,7 @@ def session_edit(request: AuthenticatedHttpRequest, session_id: str) -> HttpResp
             )
             return render(request, "training/session_form.html", context, status=409)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "培训信息已保存。")
             return redirect("training:detail", session_id=session.id)
@@ -272,7 +264,7 @@ def _add_guest(
                 unit=form.cleaned_data.get("guest_unit", ""),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已添加无账号参训人员。")
             return _picker_redirect(session, filters)
