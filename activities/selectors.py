@@ -178,7 +178,7 @@ def child_services(user: User, child: Child) -> list[ServiceRow]:
     """One list, newest first: attended activities and the assistance measures of the cases
     the user reads. The caller has fetched the child through registry.access."""
     rows = _activity_rows(child) + _measure_rows(user, child)
-    rows.sort(key=lambda row: row.until or row.on, reverse=True)
+    rows.sort(key=lambda row: (row.until or row.on, row.source, row.kind), reverse=True)
     return rows
 
 

@@ -31,8 +31,10 @@ def _measure(world: World, status: str = MeasureStatus.IN_PROGRESS) -> None:
 
 
 def test_it_lists_activities_and_measures_for_a_case_reader(world: World, client: Client) -> None:
-    yesterday = timezone.localdate() - dt.timedelta(days=1)
-    activity = make_activity(world, children=("a1",), provider=world.provider, held_on=yesterday)
+    # Three days back: the measure's start (twenty minutes ago) is never on the same day, even
+    # just after midnight.
+    earlier = timezone.localdate() - dt.timedelta(days=3)
+    activity = make_activity(world, children=("a1",), provider=world.provider, held_on=earlier)
     mark(world, activity, "a1")
     _measure(world)
     rows = child_services(world.users["county_admin"], child(world, "a1"))
