@@ -47,7 +47,7 @@ endif
 RUNTIME_STAMP := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 
-.PHONY: help run test lint typecheck test-databases test-sqlite test-postgres test-browser bench clean distclean venv
+.PHONY: help run test lint typecheck test-databases test-sqlite test-sqlite-browser test-postgres test-browser bench clean distclean venv
 
 help:
 	@echo "make run            启动：gunicorn + 任务进程，http://$(HOST):$(PORT)/ (SHOUHU_DEBUG=1: runserver)"
@@ -57,6 +57,7 @@ help:
 	@echo "make test-sqlite    pytest -m 'not browser' on SQLite"
 	@echo "make test-postgres  pytest -m 'not browser' on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-browser   pytest -m browser (Playwright + /usr/bin/chromium) on SQLite"
+	@echo "make test-sqlite-browser  both in one pytest process on SQLite (make test's SQLite side)"
 	@echo "make bench          python bench/ledger_bench.py (if present)"
 	@echo "make clean          remove caches, test databases, collected static files"
 	@echo "make distclean      clean + remove .venv (var/ with keys and data is never removed)"
@@ -109,11 +110,23 @@ test-databases: $(DEV_STAMP) | var
 		$(MAKE) typecheck && $(MAKE) test-sqlite && $(MAKE) test-browser && $(MAKE) test-postgres; \
 	else \
 		bash bin/side-by-side.sh \
-			sqlite "$(MAKE) typecheck && $(MAKE) test-sqlite && $(MAKE) test-browser" \
+			sqlite "$(MAKE) typecheck && $(MAKE) test-sqlite-browser" \
 			postgres "$(MAKE) test-postgres"; \
 	fi
 test-sqlite: $(DEV_STAMP) | var
 	@DATABASE_URL='$(SQLITE_TEST_URL)' VENV='$(VENV)' bash bin/pytest.sh -m "not browser" $(XDIST) $(PYTEST_ARGS)
+
+# `make test`'s SQLite side: the suite and the browser tests in one pytest process, so the test
+# database is migrated once (the browser tests run last; browser/conftest.py).
+test-sqlite-browser: $(DEV_STAMP) | var
+	@if bash bin/ensure-chromium.sh; then \
+		DATABASE_URL='$(SQLITE_TEST_URL)' DJANGO_ALLOW_ASYNC_UNSAFE=true VENV='$(VENV)' \
+			bash bin/pytest.sh $(PYTEST_ARGS); \
+	else \
+		bash bin/skip-or-fail.sh "浏览器测试 (pytest -m browser)" \
+			"Debian chromium is not available at /usr/bin/chromium (apt-get install chromium, as root)." && \
+		DATABASE_URL='$(SQLITE_TEST_URL)' VENV='$(VENV)' bash bin/pytest.sh -m "not browser" $(XDIST) $(PYTEST_ARGS); \
+	fi
 
 test-postgres: $(DEV_STAMP) | var
 	@if VENV='$(VENV)' bash bin/pg-reachable.sh '$(PG_TEST_URL)'; then \

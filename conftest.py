@@ -1,13 +1,32 @@
 """Shared fixtures: the real NBS regions in the test database, and the persona world."""
 
+import datetime as dt
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
-from testing.world import PASSWORD, World, build_world
+from testing.world import PASSWORD, World, WorldKeys, build_world, world_keys, world_load
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `once` give the same answer on both databases (settings checked in a
+    subprocess with its own SQLite file, a scan of the sources, a permission-matrix case
+    decided before any query): `make test` runs them in the SQLite run and skips them on
+    PostgreSQL instead of running them twice."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="once: runs in the SQLite run (same answer on both databases)")
+    for item in items:
+        if item.get_closest_marker("once"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +50,35 @@ def _test_client_logins(monkeypatch: pytest.MonkeyPatch) -> None:
     patch_test_client_logins(monkeypatch)
 
 
+@pytest.fixture(scope="module")
+def world_built_at() -> dt.datetime | None:
+    """The moment the module's world is built: None for now; apps whose tests run on a
+    pinned clock override it with their clock's start."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def _module_world(
+    django_db_setup: Any, django_db_blocker: Any, world_built_at: dt.datetime | None
+) -> Iterator[WorldKeys]:
+    """The persona world, built once per test module inside a transaction that is rolled back
+    when the module ends; each test's `db` savepoint rolls back what the test changed. Built
+    a moment before a pinned clock starts, so that each test's clock runs after it."""
+    clock = (
+        time_machine.travel(world_built_at - dt.timedelta(seconds=2), tick=True)
+        if world_built_at is not None
+        else nullcontext()
+    )
+    with django_db_blocker.unblock(), transaction.atomic():
+        with clock:
+            keys = world_keys(build_world())
+        yield keys
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
+def world(_module_world: WorldKeys, db: Any) -> World:
+    return world_load(_module_world)
 
 
 @pytest.fixture

@@ -42,11 +42,19 @@ def _chromium_present() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests, and run them last: when `make test` runs them in the same
+    process as the rest (one test database), Playwright's event loop starts only after every
+    other test has run."""
+    browser_items = []
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
             if not _chromium_present() and not _is_ci():
                 item.add_marker(pytest.mark.skip(reason=MISSING))
+            browser_items.append(item)
+    if browser_items:
+        chosen = set(browser_items)
+        items[:] = [item for item in items if item not in chosen] + browser_items
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,7 +1,8 @@
 """A small county for tests: personas per role, each with in-scope and out-of-scope files.
 
 Regions come from the real NBS list (loaded once per test database); villages, units,
-users and children are made per test inside its transaction.
+users and children are made once per test module inside an outer transaction (conftest.py),
+and each test gets fresh instances of them (`world_load`) inside its own savepoint.
 """
 
 import datetime as dt
@@ -103,6 +104,61 @@ class World:
         "township_supervisor": {"a1", "a2"},
         "village_worker": {"a1"},
     }
+
+
+@dataclass(frozen=True)
+class WorldKeys:
+    """The primary keys of a built World: enough to load fresh instances of it."""
+
+    regions: dict[str, Any]
+    units: dict[str, Any]
+    users: dict[str, Any]
+    children: dict[str, Any]
+
+
+_REGION_FIELDS = (
+    "county",
+    "township_a",
+    "township_b",
+    "village_a1",
+    "village_a2",
+    "village_b1",
+    "village_other",
+)
+_UNIT_FIELDS = ("school", "provider")
+
+
+def world_keys(world: World) -> WorldKeys:
+    return WorldKeys(
+        regions={name: getattr(world, name).pk for name in _REGION_FIELDS},
+        units={name: getattr(world, name).pk for name in _UNIT_FIELDS},
+        users={key: user.pk for key, user in world.users.items()},
+        children={key: child.pk for key, child in world.children.items()},
+    )
+
+
+def world_load(keys: WorldKeys) -> World:
+    """Fresh instances of a World built earlier (four queries): what one test changes in
+    memory never reaches the next."""
+    regions = Region.objects.in_bulk(list(keys.regions.values()))
+    units = Unit.objects.in_bulk(list(keys.units.values()))
+    users = User.objects.in_bulk(list(keys.users.values()))
+    children = Child.objects.in_bulk(list(keys.children.values()))
+    region = {name: regions[pk] for name, pk in keys.regions.items()}
+    world = World(
+        county=region["county"],
+        township_a=region["township_a"],
+        township_b=region["township_b"],
+        village_a1=region["village_a1"],
+        village_a2=region["village_a2"],
+        village_b1=region["village_b1"],
+        village_other=region["village_other"],
+        school=units[keys.units["school"]],
+    )
+    world.provider = units[keys.units["provider"]]
+    world.users.update({key: users[pk] for key, pk in keys.users.items()})
+    world.children.update({key: children[pk] for key, pk in keys.children.items()})
+    return world
 
 
 def build_world() -> World:

@@ -10,6 +10,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -43,12 +44,14 @@ def _check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.once
 def test_it_passes_check_deploy_with_production_settings(tmp_path: Path) -> None:
     result = _check_deploy(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.once
 def test_check_deploy_fails_when_cookies_are_not_secure(tmp_path: Path) -> None:
     result = _check_deploy(tmp_path, SHOUHU_SECURE_COOKIES="0")
     assert result.returncode != 0 and "W012" in result.stdout + result.stderr

@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+# Settings and a subprocess with its own SQLite file (or a scan of the sources): not the test
+# database, so it runs in the SQLite run only (conftest.py).
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 HOST = "shouhu.example.gov.cn"

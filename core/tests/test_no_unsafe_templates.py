@@ -10,7 +10,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+# Settings and a subprocess with its own SQLite file (or a scan of the sources): not the test
+# database, so it runs in the SQLite run only (conftest.py).
+pytestmark = pytest.mark.once
 
 ROOT = Path(settings.BASE_DIR)
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "var", "__pycache__", ".mypy_cache", ".ruff_cache"}

@@ -15,9 +15,11 @@ its own savepoint (pytest-django's `db`), so state-changing cases do not leak in
 
 import datetime as dt
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,6 +36,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import RoleGrant, SecurityPolicy, User, UserSession
 from audit.models import AuditEvent, EmergencyAccess, EventType
+from core.tests.leaks import body_text, leaks, world_secrets
 from registry import choices as c
 from registry.models import Child, EntrustedGuardian
 from registry.services import child_file_exit
@@ -651,12 +654,17 @@ def shared_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World
             )
         _SESSIONS.clear()
         _SESSIONS.update({persona: _signed_in(world.users[persona]) for persona in World.VISIBLE})
+        _SECRETS.clear()
+        _SECRETS.update(world_secrets())
+        assert len(_SECRETS) >= 6  # the World's children and their parents' phones
         yield world
         transaction.set_rollback(True)
 
 
 # persona → the key of a session signed in once per module (see _signed_in).
 _SESSIONS: dict[str, str] = {}
+# The World's full ID and phone numbers (DP-5: no GET answer may carry one).
+_SECRETS: set[str] = set()
 
 
 def _signed_in(user: User) -> str:
@@ -800,7 +808,85 @@ def _cases() -> list[Case]:
 CASES = _cases()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def _on_postgres_too(cases: list[Case]) -> set[int]:
+    """The cases (by position) that also run on PostgreSQL; the rest are marked `once` and run
+    on SQLite only (conftest.py). Who may use a page is decided by the same Python on both
+    databases (a role refused outright, a login redirect, an API denial, a missing id); what
+    PostgreSQL can change is what the scope queries find and what the writes do. So there:
+    every allowed case, and for each route × method × persona the first out-of-scope file in
+    the county, the file of another county and the non-child samples out of scope."""
+    kept: set[int] = set()
+    first: set[tuple[Any, ...]] = set()
+    for index, case in enumerate(cases):
+        expected = expected_for(ROUTES[case.route], case.op, case.persona, case.obj)
+        if expected == "ok" or (expected == 404 and case.obj in ("other", SAMPLE)):
+            kept.add(index)
+        elif expected == 404 and case.obj in CHILD_KEYS:
+            group = (case.route, id(case.op), case.persona)
+            if group not in first:
+                first.add(group)
+                kept.add(index)
+    return kept
+
+
+_BOTH = _on_postgres_too(CASES)
+_PARAMS = [
+    pytest.param(case, id=case.id, marks=() if index in _BOTH else (pytest.mark.once,))
+    for index, case in enumerate(CASES)
+]
+
+
+def assert_no_leaks(where: str, url: str, response: HttpResponse, logged: str) -> None:
+    """DP-5: no full ID or phone number of the World in the URL, the headers, the body or a
+    log line written while answering (captured at DEBUG)."""
+    assert not leaks(url, _SECRETS), f"{where}: the URL carries a number"
+    assert not leaks(str(response.headers), _SECRETS), f"{where}: a header carries a number"
+    body = body_text(response)
+    assert not leaks(body, _SECRETS), f"{where}: the page shows {leaks(body, _SECRETS)}"
+    assert not leaks(logged, _SECRETS), f"{where}: the log shows {leaks(logged, _SECRETS)}"
+
+
+class _Kept(logging.Handler):
+    """Keeps the records logged while a GET case is answered, unformatted: pytest's caplog
+    formats each one (a template's DEBUG record carries a traceback), which cost as much as
+    the request itself."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def text(self) -> str:
+        """Each message and the message of its exception (where personal data could go; the
+        rest of a traceback is code)."""
+        lines = [f"{r.getMessage()} {r.exc_info[1] if r.exc_info else ''}" for r in self.records]
+        return "\n".join(lines)
+
+
+@contextmanager
+def _logs_kept() -> Iterator[_Kept]:
+    """Every record at DEBUG and above that reaches the root logger (as caplog.set_level),
+    kept by _Kept only: the root's own handlers (the console) go on seeing what they would
+    see, instead of formatting every DEBUG record."""
+    root = logging.getLogger()
+    kept, level = _Kept(), root.level
+    others = [(handler, handler.level) for handler in root.handlers]
+    for handler, was in others:
+        handler.setLevel(max(was, level))
+    root.addHandler(kept)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield kept
+    finally:
+        root.removeHandler(kept)
+        root.setLevel(level)
+        for handler, was in others:
+            handler.setLevel(was)
+
+
+@pytest.mark.parametrize("case", _PARAMS)
 def test_it_enforces_the_policy(case: Case, mworld: World, client: Client) -> None:
     if case.route not in urlconf_routes():
         pytest.skip(f"{case.route} is not in the URLconf (test_it_has_no_stale_rows fails for it)")
@@ -815,10 +901,16 @@ def test_it_enforces_the_policy(case: Case, mworld: World, client: Client) -> No
     before = op.effect(ctx) if op.effect else None
     if case.persona != ANONYMOUS:
         client.cookies[settings.SESSION_COOKIE_NAME] = _SESSIONS[case.persona]
-    response = send(client, op, url, data)
+    with _logs_kept() if op.method == "GET" else nullcontext() as kept:
+        response = send(client, op, url, data)
     expected = expected_for(route, op, case.persona, case.obj)
     where = f"{op.method} {url} as {case.persona} on {case.obj or '-'}"
     assert_outcome(response, expected, op, where)
+    # The one allowed exception is a permitted reveal (?reveal=1, logged): every other GET answer
+    # is scanned, including a refused reveal.
+    revealed = expected == "ok" and bool(data and data.get("reveal"))
+    if kept is not None and not revealed:
+        assert_no_leaks(where, url, response, kept.text())
 
     if expected == "ok" and op.shows:
         assert op.shows(ctx) in response.content.decode(), (

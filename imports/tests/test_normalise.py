@@ -217,16 +217,11 @@ class Places:
 
 
 @pytest.fixture
-def places(db: Any) -> Places:
-    """The world's villages without its users and files (fast); RegionLookup.for_user is
-    tested with the whole world below."""
-    township_a = Region.objects.get(code="450521100", valid_to__isnull=True)
-    township_b = Region.objects.get(code="450521101", valid_to__isnull=True)
+def places(world: World) -> Places:
+    """The world's villages (the world is built once per module; RegionLookup.for_user is
+    tested with its users below)."""
     return Places(
-        township_b=township_b,
-        a1=village(township_a, "201", "甲一村委会"),
-        a2=village(township_a, "202", "甲二村委会"),
-        b1=village(township_b, "201", "乙一村委会"),
+        township_b=world.township_b, a1=world.village_a1, a2=world.village_a2, b1=world.village_b1
     )
 
 

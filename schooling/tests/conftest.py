@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from testing.world import World, build_world
+from testing.world import World
 
 TODAY = dt.date(2028, 2, 25)
 NOW = dt.datetime(2028, 2, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -20,7 +20,14 @@ def clock() -> Iterator[Any]:
         yield traveller
 
 
+@pytest.fixture(scope="module")
+def world_built_at() -> dt.datetime:
+    """The module's persona world is built on the pinned day (see the root conftest)."""
+    return NOW
+
+
 @pytest.fixture
-def world(db: Any, clock: Any) -> World:
-    """The persona world, built on the pinned day (overrides the root fixture)."""
-    return build_world()
+def world(world: World, clock: Any) -> World:
+    """The persona world with the pinned clock running for the test (overrides the root
+    fixture, so `login` uses this one too)."""
+    return world

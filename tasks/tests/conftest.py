@@ -18,7 +18,7 @@ from accounts.models import Role
 from geo.models import Region, Unit, UnitKind
 from tasks.models import Task
 from tasks.services import TaskData, task_create
-from testing.world import World, build_world, make_user
+from testing.world import World, make_user
 
 TODAY = dt.date(2028, 2, 25)  # a leap year
 NOW = dt.datetime(2028, 2, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -30,10 +30,17 @@ def clock() -> Iterator[Any]:
         yield traveller
 
 
+@pytest.fixture(scope="module")
+def world_built_at() -> dt.datetime:
+    """The module's persona world is built on the pinned day (see the root conftest)."""
+    return NOW
+
+
 @pytest.fixture
-def world(db: Any, clock: Any) -> World:
-    """The persona world, built on the pinned day (overrides the root fixture)."""
-    return build_world()
+def world(world: World, clock: Any) -> World:
+    """The persona world with the pinned clock running for the test (overrides the root
+    fixture, so `login` uses this one too)."""
+    return world
 
 
 @dataclass

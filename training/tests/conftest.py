@@ -23,7 +23,7 @@ import time_machine
 
 from accounts.models import Role, RoleGrant, User
 from geo.models import Region, Unit, UnitKind
-from testing.world import World, build_world, make_user
+from testing.world import World, make_user
 from training.models import Attendance, TrainingSession
 
 TODAY = dt.date(2028, 3, 15)
@@ -45,10 +45,17 @@ def clock() -> Iterator[Any]:
         yield traveller
 
 
+@pytest.fixture(scope="module")
+def world_built_at() -> dt.datetime:
+    """The module's persona world is built on the pinned day (see the root conftest)."""
+    return NOW
+
+
 @pytest.fixture
-def world(db: Any, clock: Any) -> World:
-    """The persona world, built on the pinned day (overrides the root fixture)."""
-    return build_world()
+def world(world: World, clock: Any) -> World:
+    """The persona world with the pinned clock running for the test (overrides the root
+    fixture, so `login` uses this one too)."""
+    return world
 
 
 @dataclass
