@@ -51,8 +51,33 @@ class EncryptedCharField(models.Field[Any, str]):
 
     @property
     def context(self) -> str:
-        """The associated data: the column this value belongs to (model label + field)."""
-        return f"{self.model._meta.label}.{self.name}"
+        """The associated data: the column this value belongs to (model label + field). The
+        column of a history row (simple_history's Historical<Model>, whose `instance_type` is
+        the tracked model) shares its model's context: a history row holds copies of the
+        file's values, so it may hold the file's own tokens (imports.writing writes them
+        without sealing each value twice). A token still does not open in any other column."""
+        tracked = getattr(self.model, "instance_type", None)
+        return f"{(tracked or self.model)._meta.label}.{self.name}"
+
+    @property
+    def legacy_contexts(self) -> tuple[str, ...]:
+        """Contexts this column's older tokens were sealed for: a history row's tokens written
+        before it shared its model's context were bound to the history table's own label."""
+        if getattr(self.model, "instance_type", None) is None:
+            return ()
+        return (f"{self.model._meta.label}.{self.name}",)
+
+    def open_token(self, token: str, *, ring: crypto.KeyRing | None = None) -> str:
+        """The plaintext of a stored token of this column (current or legacy context)."""
+        try:
+            return crypto.decrypt(token, context=self.context, ring=ring)
+        except crypto.DecryptionError:
+            for legacy in self.legacy_contexts:
+                try:
+                    return crypto.decrypt(token, context=legacy, ring=ring)
+                except crypto.DecryptionError:
+                    continue
+            raise
 
     def get_internal_type(self) -> str:
         return "TextField"
@@ -75,7 +100,7 @@ class EncryptedCharField(models.Field[Any, str]):
     def from_db_value(self, value: Any, expression: Expression, connection: BaseDatabaseWrapper) -> Any:
         if value is None or value == "":
             return value
-        return crypto.decrypt(value, context=self.context)
+        return self.open_token(value)
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":

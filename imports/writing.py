@@ -9,9 +9,8 @@ written with COPY on PostgreSQL and executemany elsewhere, and its history row, 
 model has history, is the same values plus history_date, history_type "+", the change
 reason and the user, as simple_history's bulk_create_with_history writes them.
 
-Encrypted values are converted twice all the same: the history column is another column
-(its token's associated data names registry.HistoricalChild.id_number, core.crypto), so the
-main row's token would not decrypt there.
+Encrypted values are sealed once: a history column shares its model's context
+(core.fields.EncryptedCharField.context), so the history row carries the main row's token.
 
 Nothing here checks anything: the caller has validated every value (imports.normalise, the
 same max lengths and code lists the model has) and supplies every column without a default.
@@ -20,6 +19,7 @@ same max lengths and code lists the model has) and supplies every column without
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, models, router
@@ -129,7 +129,7 @@ class Inserter:
             _write(self.connection, self.table, [c.column for c in self.columns], values)
         if self.history is not None:
             assert when is not None
-            history = self.history.rows(rows, values, self.columns, when=when, user_id=user_id, reason=reason)
+            history = self.history.rows(values, self.columns, when=when, user_id=user_id, reason=reason)
             with self.phases("copy"):
                 _write(self.connection, self.history.table, self.history.names, history)
 
@@ -148,7 +148,6 @@ class _HistoryTable:
 
     def rows(
         self,
-        rows: Sequence[Row],
         values: list[tuple[Any, ...]],
         main: list[_Column],
         *,
@@ -156,8 +155,8 @@ class _HistoryTable:
         user_id: Any,
         reason: str,
     ) -> list[tuple[Any, ...]]:
-        """The history rows of `rows`, reusing the main rows' converted `values` except for
-        encrypted columns, which are encrypted again for the history column."""
+        """The history rows of the main rows' converted `values` (encrypted ones included, see
+        the module's docstring) and the history columns."""
         fixed = {
             "history_date": when,
             "history_change_reason": reason,
@@ -166,19 +165,8 @@ class _HistoryTable:
         }
         tail = tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
         position = {c.attname: index for index, c in enumerate(main)}
-        reused = [(position[c.attname], None if not c.encrypted else c) for c in self.columns]
-        history = []
-        for row, converted in zip(rows, values, strict=True):
-            history.append(
-                tuple(
-                    converted[index]
-                    if column is None
-                    else (column.convert(row[column.attname]) if column.attname in row else column.default)
-                    for index, column in reused
-                )
-                + tail
-            )
-        return history
+        pick = itemgetter(*[position[c.attname] for c in self.columns])  # several: gives a tuple
+        return [pick(converted) + tail for converted in values]
 
 
 def _write(

@@ -150,6 +150,41 @@ def test_it_refuses_a_token_moved_to_another_column(world: World) -> None:
         Child.objects.get(pk=child.pk)
 
 
+def _set_history_value(child: Child, column: str, token: str) -> None:
+    history_id = child.history.latest().history_id  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE registry_historicalchild SET {connection.ops.quote_name(column)} = %s"
+            " WHERE history_id = %s",
+            [token, history_id],
+        )
+
+
+def test_a_history_row_may_carry_the_files_own_token_and_no_other(world: World) -> None:
+    """A history column shares its model's context (what an import's history rows rely on);
+    a token of another column still does not open there."""
+    child = _rich_child(world)
+    own = _raw_value("registry_child", "id_number", child.pk)
+    _set_history_value(child, "id_number", own)
+    assert child.history.latest().id_number == child.id_number  # type: ignore[attr-defined]
+    other = _raw_value("registry_child", "current_address", child.pk)
+    _set_history_value(child, "id_number", other)
+    with pytest.raises(crypto.DecryptionError, match=re.escape("registry.Child.id_number")):
+        child.history.latest()  # type: ignore[attr-defined]
+
+
+def test_it_reads_history_tokens_sealed_for_the_history_table_before(world: World) -> None:
+    """Tokens written before history columns shared their model's context stay readable."""
+    child = _rich_child(world)
+    legacy = crypto.encrypt(child.id_number, context="registry.HistoricalChild.id_number")
+    _set_history_value(child, "id_number", legacy)
+    assert child.history.latest().id_number == child.id_number  # type: ignore[attr-defined]
+    field = Child.history.model._meta.get_field("id_number")  # type: ignore[attr-defined]
+    assert field.context == "registry.Child.id_number"
+    assert field.legacy_contexts == ("registry.HistoricalChild.id_number",)
+    assert Child._meta.get_field("id_number").legacy_contexts == ()  # type: ignore[attr-defined]
+
+
 def test_it_refuses_plaintext_in_an_encrypted_column(world: World) -> None:
     child = _rich_child(world)
     with connection.cursor() as cursor:

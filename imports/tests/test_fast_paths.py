@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from care.services import care_recompute_many
 from core import idnumber
@@ -144,3 +145,22 @@ def test_history_rows_of_new_records_read_back(world: World, login: Any) -> None
     guardian = EntrustedGuardian.objects.get(child=child)
     assert guardian.history.get().phone == guardian.phone == "13900001111"  # type: ignore[attr-defined]
     assert father.phone_index and guardian.phone_index
+    # Each value sealed once: the history row carries the file's own token (core.fields).
+    assert _raw("registry_historicalchild", "id_number", "id", child.pk) == _raw(
+        "registry_child", "id_number", "id", child.pk
+    )
+    assert _raw("registry_historicalparent", "phone", "id", father.pk) == _raw(
+        "registry_parent", "phone", "id", father.pk
+    )
+
+
+def _raw(table: str, column: str, key: str, pk: Any) -> str:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(key)} = %s",
+            [Child._meta.pk.get_db_prep_value(pk, connection)],  # type: ignore[union-attr]
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 1, rows
+    return str(rows[0][0])

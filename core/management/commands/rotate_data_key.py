@@ -64,9 +64,7 @@ def rotate_column(model: type[models.Model], field: EncryptedCharField, size: in
     for rows in _batches(model, field, size):
         changes = [
             (
-                crypto.encrypt(
-                    crypto.decrypt(token, context=field.context, ring=ring), context=field.context, ring=ring
-                ),
+                crypto.encrypt(field.open_token(token, ring=ring), context=field.context, ring=ring),
                 key,
                 token,
             )
@@ -93,5 +91,5 @@ class Command(BaseCommand):
         for model, field in encrypted_columns():
             done, current = rotate_column(model, field, options["batch_size"])
             total += done
-            self.stdout.write(f"{field.context}：重新加密 {done}，已是当前密钥 {current}")
+            self.stdout.write(f"{model._meta.label}.{field.name}：重新加密 {done}，已是当前密钥 {current}")
         self.stdout.write(self.style.SUCCESS(f"完成：共重新加密 {total} 个值"))
