@@ -42,7 +42,6 @@ class _Column:
         self.attname: str = field.attname
         assert field.column is not None
         self.column: str = field.column
-        self.encrypted = bool(getattr(field, "encrypted", False))
         self.convert = _converter(field, connection)
         self.identity = self.convert is _same
         self.default = self.convert(field.get_default())
