@@ -8,8 +8,9 @@ running `manage.py rotate_data_key`, then dropping the old one.
 A stored value is a token `v1:<key id>:<cipher>:<base64(nonce || ciphertext || tag)>`. The
 associated data binds the token to its header and to its column ("registry.Child.id_number"),
 so a ciphertext copied into another column, or a token whose header was edited, does not
-decrypt. (A history table's column shares its model's context: core.fields.) Each cipher works on its own subkey derived from the configured key (HKDF-SHA256),
-so one key never serves two algorithms.
+decrypt. (A history table's column shares its model's context: core.fields.) Each cipher
+works on its own subkey derived from the configured key (HKDF-SHA256), so one key never
+serves two algorithms.
 
 Ciphers: "aes-256-gcm" (default) and "sm4-gcm" for 国密 deployments (SM4 in GCM mode, as
 provided by the `cryptography` package's OpenSSL backend).
