@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.models import EventType
 from audit.services import audit_event
 from core.exports import Column, Format, export_rows
+from core.forms import add_errors
 from core.http import AuthenticatedHttpRequest
 from nationalforms import table3
 from nationalforms.roster import ROSTER_COLUMNS
@@ -84,12 +85,7 @@ def round_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             round = services.round_open(user=request.user, county=county, **form.cleaned_data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-            else:
-                form.add_error(None, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已发起报送，并已通知各村儿童主任和各乡镇儿童督导员。")
             return redirect("submissions:detail", round_id=round.id)
