@@ -16,6 +16,9 @@ derived columns depend on the date), and for rows whose village is still in the 
 write scope (imports.services counts any other as stale). Otherwise it reads the file as
 before. The cache is deleted with the upload (commit, cancel, the 24-hour purge) and when a
 new round starts.
+
+The rows the upload read are kept the same way (sheet_save, sheet_load), so that the
+preview does not read the file again.
 """
 
 import datetime as dt
@@ -28,6 +31,7 @@ from typing import BinaryIO
 
 from core.crypto import DecryptionError, open_blob, seal_blob
 from imports.normalise import RowValues
+from imports.reading import RawRow, Sheet
 
 _LENGTH = struct.Struct(">Q")
 SUFFIX = ".rows"
@@ -59,9 +63,7 @@ class CacheWriter:
 
     def _write(self, data: bytes) -> None:
         assert self._file is not None
-        blob = seal_blob(data, context=self.context)
-        self._file.write(_LENGTH.pack(len(blob)))
-        self._file.write(blob)
+        _write_blob(self._file, data, self.context)
 
     @property
     def open(self) -> bool:
@@ -155,6 +157,82 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def cache_delete(upload: Path) -> None:
+def cache_delete(upload: Path, *, rounds_only: bool = False) -> None:
+    """Every cache of the upload; with `rounds_only`, the rounds' and not the sheet's."""
     for path in cache_paths(upload):
         path.unlink(missing_ok=True)
+    if not rounds_only:
+        for path in upload.parent.glob(f"{upload.name}{SHEET_SUFFIX}*"):
+            path.unlink(missing_ok=True)
+
+
+# --- the upload's rows, as read ------------------------------------------------------------------
+#
+# The upload reads the whole sheet (to find the header and count the rows); the rows it read
+# are kept beside the file, sealed the same way, so that the preview does not read the file a
+# second time. Bound to the batch (the context) and to the bytes of the file (SHA-256); a
+# sheet cache that does not open is ignored and the preview reads the file.
+
+SHEET_SUFFIX = ".sheet"
+
+
+def sheet_path(upload: Path) -> Path:
+    return upload.with_name(f"{upload.name}{SHEET_SUFFIX}")
+
+
+def _sheet_context(batch_id: object) -> str:
+    return f"imports.sheet:{batch_id}"
+
+
+def sheet_save(upload: Path, sheet: Sheet, *, batch_id: object) -> None:
+    """Keep `sheet` (read from `upload`) for the preview: a .part file renamed when complete."""
+    path = sheet_path(upload)
+    part = path.with_name(path.name + ".part")
+    context = _sheet_context(batch_id)
+    head = {
+        "file": file_digest(upload),
+        "name": sheet.name,
+        "header_row": sheet.header_row,
+        "headers": sheet.headers,
+        "rows": len(sheet.rows),
+    }
+    try:
+        with part.open("wb") as file:
+            _write_blob(file, pickle.dumps(head), context)
+            for start in range(0, len(sheet.rows), _SHEET_CHUNK):
+                chunk = [(row.number, row.cells) for row in sheet.rows[start : start + _SHEET_CHUNK]]
+                _write_blob(file, pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL), context)
+        part.replace(path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def sheet_load(upload: Path, *, batch_id: object) -> Sheet | None:
+    """The sheet kept at the upload, or None (missing, damaged, of another batch or file)."""
+    context = _sheet_context(batch_id)
+    try:
+        with sheet_path(upload).open("rb") as file:
+            blobs = _blobs(file)
+            head = pickle.loads(open_blob(next(blobs), context=context))  # noqa: S301
+            if head.get("file") != file_digest(upload):
+                return None
+            rows = [
+                RawRow(number, cells)
+                for blob in blobs
+                for number, cells in pickle.loads(open_blob(blob, context=context))  # noqa: S301
+            ]
+    except (OSError, DecryptionError, pickle.UnpicklingError, EOFError, StopIteration):
+        return None
+    if len(rows) != head["rows"]:
+        return None
+    return Sheet(name=head["name"], header_row=head["header_row"], headers=head["headers"], rows=rows)
+
+
+_SHEET_CHUNK = 10_000
+
+
+def _write_blob(file: BinaryIO, data: bytes, context: str) -> None:
+    blob = seal_blob(data, context=context)
+    file.write(_LENGTH.pack(len(blob)))
+    file.write(blob)

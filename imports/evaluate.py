@@ -166,7 +166,8 @@ def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
     """The typed values and the cell errors of each row (imports.normalise)."""
     with plan.phases("normalise"):
         return [
-            normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions) for row in rows
+            normalise.normalise_row(row, plan.mapping, plan.headers, regions=plan.regions, today=plan.today)
+            for row in rows
         ]
 
 

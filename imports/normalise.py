@@ -19,6 +19,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core import idnumber
 from core.masking import mask_id, mask_phone
@@ -522,6 +523,7 @@ class _Row:
     place: dict[str, str]
     columns: dict[str, str]  # mapping key → header, for every mapped column
     failed: set[str]  # mapping keys whose cell could not be read
+    today: dt.date
     mixed: tuple[str | None, str | None] | None = None
     disability: tuple[str, str] | None = None
     id_facts: dict[str, idnumber.IdFacts] = dataclass_field(default_factory=dict)  # group → facts
@@ -817,14 +819,20 @@ _FIELD_LABELS: dict[tuple[str, str], str] = {
 
 
 def normalise_row(
-    row: RawRow, mapping: Mapping[int, str], headers: Sequence[str], *, regions: RegionLookup
+    row: RawRow,
+    mapping: Mapping[int, str],
+    headers: Sequence[str],
+    *,
+    regions: RegionLookup,
+    today: dt.date | None = None,
 ) -> tuple[RowValues, list[CellError]]:
     """Typed values of one row and the errors found in it (an empty list: the row is good).
 
     Keys are present only for the cells the row fills. The village is resolved when a place
     column is mapped (an error if the row leaves it blank or names a village outside the
     user's write scope); with no place column it is the user's only village, or None (the
-    caller then decides)."""
+    caller then decides). `today` is the date a birth date may not be after (the server's
+    local date by default; a run passes its own, fixed for the whole file)."""
     state = _Row(
         raw=row,
         regions=regions,
@@ -834,6 +842,7 @@ def normalise_row(
         place={},
         columns={key: headers[index] for index, key in mapping.items()},
         failed=set(),
+        today=today or timezone.localdate(),
     )
     _read_cells(state, mapping, headers)
     _settle_child(state)
@@ -921,7 +930,7 @@ def _check(row: _Row, mapping: Mapping[int, str], headers: Sequence[str]) -> Non
         # error is the ID's, not a missing birth date.
         return values.child.get(name) or (name == "id_number" and "id_number" in row.failed)
 
-    for name, reason in validation.child_errors(child_value).items():
+    for name, reason in validation.child_errors(child_value, today=row.today).items():
         row.field_error("child", name, reason.rstrip("。"))
     for group, parent in (("father", values.father), ("mother", values.mother)):
         # A row that only names a parent (or gives a phone) says nothing of where the parent

@@ -39,7 +39,7 @@ from core.uploads import guard_upload, upload_dir
 from geo.models import Region, Unit
 from guardianship import rules as agreement_rules
 from imports.access import import_unit
-from imports.cache import CacheWriter, cache_delete, cached_rows
+from imports.cache import CacheWriter, cache_delete, cached_rows, sheet_load, sheet_save
 from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, header_key
 from imports.evaluate import (
     Evaluated,
@@ -107,8 +107,10 @@ def batch_upload(*, user: User, upload: UploadedFile[bytes] | None) -> Batch:
             mapping={str(index): key for index, key in mapping.items()},
             total_rows=len(sheet.rows),
         )
+        sheet_save(guarded.path, sheet, batch_id=batch.pk)  # the preview reads this, not the file
     except BaseException:
         guarded.delete()
+        cache_delete(guarded.path)
         raise
     return batch
 
@@ -296,7 +298,8 @@ def _open_run(batch: Batch) -> _Run:
     phases = Phases()
     try:
         with phases("read"):
-            sheet = read_sheet(batch_path(batch), batch.kind)
+            path = batch_path(batch)
+            sheet = sheet_load(path, batch_id=batch.pk) or read_sheet(path, batch.kind)
     except ImportFileError as exc:
         raise PermanentJobError(exc.message) from exc
     plan = _plan(batch, sheet.headers, phases)
@@ -346,7 +349,7 @@ def preview_run(job: Job, context: JobContext) -> dict[str, Any]:
     run = _open_run(batch)
     ImportRow.objects.filter(batch=batch).delete()
     upload = batch_path(batch)
-    cache_delete(upload)  # an earlier round's
+    cache_delete(upload, rounds_only=True)  # an earlier round's
     cache = CacheWriter(upload, batch_id=batch.pk, round_=batch.round, day=run.plan.today)
     try:
         counts = _preview_rows(batch, run, cache, context)
@@ -575,6 +578,7 @@ class _Writer:
         if not files:
             return
         now = timezone.now()
+        opened_on = timezone.localdate(now)
         children: list[dict[str, Any]] = []
         family: dict[type[Model], list[dict[str, Any]]] = {Parent: [], EntrustedGuardian: []}
         for new in files:
@@ -588,7 +592,7 @@ class _Writer:
                 updated_at=now,
             )
             children.append(child)
-            self._care_columns(child, new, now)
+            self._care_columns(child, new, now, opened_on)
             for model, values in new.family:
                 values.update(id=uuid.uuid4(), child_id=child_id)
                 values["id_index"] = id_index(values.get("id_number") or None)
@@ -599,7 +603,9 @@ class _Writer:
         for kind, rows in family.items():
             self._inserter(kind).insert(rows, when=now, user_id=user_id, reason=CHANGE_REASON)
 
-    def _care_columns(self, child: dict[str, Any], new: NewFile, now: dt.datetime) -> None:
+    def _care_columns(
+        self, child: dict[str, Any], new: NewFile, now: dt.datetime, opened_on: dt.date
+    ) -> None:
         """The care state and agreement columns of a new file, by the rules the care and
         guardianship apps apply after each write (care.services.care_recompute,
         guardianship.services.agreement_state_recompute) for a file that has no visit, no
@@ -630,7 +636,7 @@ class _Writer:
         child.update(
             risk_colour=colour,
             risk_reasons=reasons,
-            next_visit_due=care_rules.next_due(None, colour, policy, opened_on=timezone.localdate(now)),
+            next_visit_due=care_rules.next_due(None, colour, policy, opened_on=opened_on),
             care_computed_at=now,
             agreement_required=agreement_rules.agreement_required(
                 active=value("status") == Status.ACTIVE, care_type=value("care_type"), parents=parents
@@ -744,7 +750,8 @@ def error_rows(batch: Batch) -> tuple[Sheet, dict[int, list[dict[str, str]]]]:
         ImportRow.objects.filter(batch=batch, outcome=Outcome.ERROR).values_list("number", "errors")
     )
     try:
-        sheet = read_sheet(batch_path(batch), batch.kind)
+        path = batch_path(batch)
+        sheet = sheet_load(path, batch_id=batch.pk) or read_sheet(path, batch.kind)
     except ImportFileError as exc:
         raise ValidationError(exc.message) from exc
     return sheet, errors

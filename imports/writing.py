@@ -7,7 +7,9 @@ a dict of attribute names → Python values; each value is converted for the dat
 column (encrypted columns through their field, JSON dumped, keys as they are), the row is
 written with COPY on PostgreSQL and executemany elsewhere, and its history row, when the
 model has history, is the same values plus history_date, history_type "+", the change
-reason and the user, as simple_history's bulk_create_with_history writes them.
+reason and the user, as simple_history's bulk_create_with_history writes them. On
+PostgreSQL the server copies the history rows from the rows just written (INSERT … SELECT
+by primary key), so no value is sent twice.
 
 Encrypted values are sealed once: a history column shares its model's context
 (core.fields.EncryptedCharField.context), so the history row carries the main row's token.
@@ -114,6 +116,10 @@ class Inserter:
             for field in model._meta.concrete_fields
             if not isinstance(field, AutoFieldMixin)
         ]
+        primary_key = model._meta.pk
+        assert primary_key is not None
+        # The primary key's position in a row (None when the database makes it).
+        self.key = next((i for i, c in enumerate(self.columns) if c.attname == primary_key.attname), None)
         self.history: _HistoryTable | None = None
         if history:
             self.history = _HistoryTable(model.history.model, self.connection)  # type: ignore[attr-defined]
@@ -126,11 +132,19 @@ class Inserter:
         values = _tuples(self.columns, rows)
         with self.phases("copy"):
             _write(self.connection, self.table, [c.column for c in self.columns], values)
-        if self.history is not None:
-            assert when is not None
-            history = self.history.rows(values, self.columns, when=when, user_id=user_id, reason=reason)
+        if self.history is None:
+            return
+        assert when is not None
+        if self.connection.vendor == "postgresql" and self.key is not None:
+            ids = [row[self.key] for row in values]
             with self.phases("copy"):
-                _write(self.connection, self.history.table, self.history.names, history)
+                self.history.copy_from(
+                    self.table, self.columns[self.key].column, ids, when=when, user_id=user_id, reason=reason
+                )
+            return
+        history = self.history.rows(values, self.columns, when=when, user_id=user_id, reason=reason)
+        with self.phases("copy"):
+            _write(self.connection, self.history.table, self.history.names, history)
 
 
 class _HistoryTable:
@@ -145,6 +159,32 @@ class _HistoryTable:
     def names(self) -> list[str]:
         return [c.column for c in self.columns] + [c.column for c in self.extra]
 
+    def _extra_values(self, *, when: dt.datetime, user_id: Any, reason: str) -> tuple[Any, ...]:
+        fixed = {
+            "history_date": when,
+            "history_change_reason": reason,
+            "history_type": "+",
+            "history_user_id": user_id,
+        }
+        return tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
+
+    def copy_from(
+        self, table: str, key: str, ids: list[Any], *, when: dt.datetime, user_id: Any, reason: str
+    ) -> None:
+        """PostgreSQL: the history rows of the main rows just written, copied by the server
+        (INSERT … SELECT), so that no value travels twice."""
+        quote = self.connection.ops.quote_name
+        main = ", ".join(quote(c.column) for c in self.columns)
+        names = ", ".join(quote(name) for name in self.names)
+        placeholders = ", ".join(["%s"] * len(self.extra))
+        # Table and column names come from model metadata; every value is a parameter.
+        sql = (
+            f"INSERT INTO {quote(self.table)} ({names}) "  # noqa: S608
+            f"SELECT {main}, {placeholders} FROM {quote(table)} WHERE {quote(key)} = ANY(%s)"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [*self._extra_values(when=when, user_id=user_id, reason=reason), ids])
+
     def rows(
         self,
         values: list[tuple[Any, ...]],
@@ -156,13 +196,7 @@ class _HistoryTable:
     ) -> list[tuple[Any, ...]]:
         """The history rows of the main rows' converted `values` (encrypted ones included, see
         the module's docstring) and the history columns."""
-        fixed = {
-            "history_date": when,
-            "history_change_reason": reason,
-            "history_type": "+",
-            "history_user_id": user_id,
-        }
-        tail = tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
+        tail = self._extra_values(when=when, user_id=user_id, reason=reason)
         position = {c.attname: index for index, c in enumerate(main)}
         pick = itemgetter(*[position[c.attname] for c in self.columns])  # several: gives a tuple
         return [pick(converted) + tail for converted in values]

@@ -345,15 +345,17 @@ def test_the_purge_deletes_files_older_than_a_day(
     Batch.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
     old_name = old.stored_name
     assert {p.name for p in upload_dir.iterdir()} == {
-        name for batch in (old, fresh) for name in (batch.stored_name, f"{batch.stored_name}.r1.rows")
+        f"{batch.stored_name}{suffix}" for batch in (old, fresh) for suffix in ("", ".sheet", ".r1.rows")
     }
     with django_capture_on_commit_callbacks(execute=True):
         assert imports_purge_stale() == 1
     old.refresh_from_db()
     assert (old.state, old.stored_name) == (BatchState.EXPIRED, "")
-    # The upload and the preview's cache of its rows (imports.cache) go together.
+    # The upload and the caches of its rows (imports.cache) go together.
     assert not any(p.name.startswith(old_name) for p in upload_dir.iterdir())
-    assert {p.name for p in upload_dir.iterdir()} == {fresh.stored_name, f"{fresh.stored_name}.r1.rows"}
+    assert {p.name for p in upload_dir.iterdir()} == {
+        f"{fresh.stored_name}{suffix}" for suffix in ("", ".sheet", ".r1.rows")
+    }
 
 
 def test_a_file_that_is_not_a_ledger_is_refused_at_the_upload(

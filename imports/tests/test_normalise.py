@@ -220,9 +220,7 @@ class Places:
 def places(world: World) -> Places:
     """The world's villages (the world is built once per module; RegionLookup.for_user is
     tested with its users below)."""
-    return Places(
-        township_b=world.township_b, a1=world.village_a1, a2=world.village_a2, b1=world.village_b1
-    )
+    return Places(township_b=world.township_b, a1=world.village_a1, a2=world.village_a2, b1=world.village_b1)
 
 
 def _row(

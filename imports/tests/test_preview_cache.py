@@ -1,6 +1,8 @@
 """The commit takes the rows the preview normalised (imports.cache) instead of reading the file
 again, and only when that is safe: same file bytes, same day, same round, untampered, every
-village still in the importer's write scope. Otherwise it reads the file (and re-validates)."""
+village still in the importer's write scope. Otherwise it reads the rows again (and
+re-validates). The preview takes the rows the upload read (the sheet cache) on the same terms:
+same batch, same bytes, untampered; otherwise it reads the file."""
 
 import datetime as dt
 from pathlib import Path
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from core import crypto
 from imports import services
-from imports.cache import cache_path
+from imports.cache import cache_path, sheet_path
 from imports.models import Batch
 from imports.tests import helpers as h
 from jobs.services import job_run
@@ -30,15 +32,23 @@ def _cache(batch: Batch, upload_dir: Path) -> Path:
 
 @pytest.fixture
 def file_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The kinds of file the import reads from here on (read_sheet calls)."""
+    """How the import gets the file's rows from here on: the file's kind for each read of the
+    file (read_sheet), "sheet" for each time the rows the upload read are taken instead."""
     reads: list[str] = []
-    original = services.read_sheet
+    read_sheet, sheet_load = services.read_sheet, services.sheet_load
 
     def counting(path: Path, kind: str) -> Any:
         reads.append(kind)
-        return original(path, kind)
+        return read_sheet(path, kind)
+
+    def counting_load(path: Path, *, batch_id: object) -> Any:
+        sheet = sheet_load(path, batch_id=batch_id)
+        if sheet is not None:
+            reads.append("sheet")
+        return sheet
 
     monkeypatch.setattr(services, "read_sheet", counting)
+    monkeypatch.setattr(services, "sheet_load", counting_load)
     return reads
 
 
@@ -47,10 +57,11 @@ def test_the_commit_reads_the_preview_rows_not_the_file(
 ) -> None:
     client = login("county_admin")
     batch = h.previewed(client, h.ledger(h.rows(25)))
-    assert _cache(batch, upload_dir).exists() and file_reads == ["xlsx", "xlsx"]  # upload, preview
+    # The upload read the file; the preview took the rows the upload read.
+    assert _cache(batch, upload_dir).exists() and file_reads == ["xlsx", "sheet"]
     with django_capture_on_commit_callbacks(execute=True):
         assert h.commit(client, batch) == "succeeded"
-    assert file_reads == ["xlsx", "xlsx"]  # the commit did not read the file
+    assert file_reads == ["xlsx", "sheet"]  # the commit took the preview's rows
     assert sorted(_imported(world).values_list("name", flat=True)) == sorted(
         f"陈{h._digits(n)}" for n in range(1, 26)
     )
@@ -63,14 +74,14 @@ def test_a_preview_with_errors_keeps_no_cache(world: World, login: Any, upload_d
     table[3][h.COLUMN["监护情况评估"]] = "特别好"
     batch = h.previewed(client, h.ledger(table))
     assert batch.error_count == 1
-    assert [p.name for p in upload_dir.iterdir()] == [batch.stored_name]
+    assert {p.name for p in upload_dir.iterdir()} == {batch.stored_name, f"{batch.stored_name}.sheet"}
 
 
 def test_a_tampered_cache_is_not_used(
     world: World, login: Any, upload_dir: Path, file_reads: list[str]
 ) -> None:
-    """Altered bytes do not open (AES-GCM): the commit reads the file instead, and writes the
-    file's rows."""
+    """Altered bytes do not open (AES-GCM): the commit takes the rows again (here from the
+    upload's sheet cache) and normalises them, and writes the file's rows."""
     client = login("county_admin")
     batch = h.previewed(client, h.ledger(h.rows(4)))
     path = _cache(batch, upload_dir)
@@ -78,7 +89,7 @@ def test_a_tampered_cache_is_not_used(
     data[-20] ^= 0xFF
     path.write_bytes(bytes(data))
     assert h.commit(client, batch) == "succeeded"
-    assert file_reads == ["xlsx"] * 3 and _imported(world).count() == 4
+    assert file_reads == ["xlsx", "sheet", "sheet"] and _imported(world).count() == 4
 
 
 def test_a_cache_of_another_batch_does_not_open(
@@ -91,7 +102,8 @@ def test_a_cache_of_another_batch_does_not_open(
     second = h.previewed(client, h.ledger(h.rows(6)))
     _cache(second, upload_dir).write_bytes(_cache(first, upload_dir).read_bytes())
     assert h.commit(client, second) == "succeeded"
-    assert len(file_reads) == 5 and _imported(world).count() == 6  # 2 per batch, and the commit
+    assert file_reads == ["xlsx", "sheet"] * 2 + ["sheet"]  # upload and preview of each, the commit
+    assert _imported(world).count() == 6
 
 
 def test_a_commit_on_another_day_reads_the_file(
@@ -105,7 +117,7 @@ def test_a_commit_on_another_day_reads_the_file(
     assert batch.commit_job_id is not None
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         assert job_run(job_id=batch.commit_job_id) == "succeeded"
-    assert file_reads == ["xlsx"] * 3 and _imported(world).count() == 2
+    assert file_reads == ["xlsx", "sheet", "sheet"] and _imported(world).count() == 2
 
 
 def test_a_village_that_left_the_importer_s_scope_makes_the_preview_stale(
@@ -129,6 +141,35 @@ def test_a_new_round_drops_the_old_cache(world: World, login: Any, upload_dir: P
     services.batch_preview_submit(user=world.users["county_admin"], batch=batch)
     batch = h.run_preview(batch)
     assert batch.round == 2 and not old.exists() and _cache(batch, upload_dir).exists()
+
+
+def test_a_tampered_sheet_cache_is_not_used(
+    world: World, login: Any, upload_dir: Path, file_reads: list[str]
+) -> None:
+    client = login("county_admin")
+    assert h.upload(client, h.ledger(h.rows(4))).status_code == 302  # the preview is queued
+    batch = h.latest_batch()
+    path = sheet_path(h.stored_file(batch, upload_dir))
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    batch = h.run_preview(batch)
+    assert file_reads == ["xlsx", "xlsx"] and batch.new_count == 4  # the preview read the file
+
+
+def test_a_sheet_cache_of_another_batch_does_not_open(
+    world: World, login: Any, upload_dir: Path, file_reads: list[str]
+) -> None:
+    client = login("county_admin")
+    h.upload(client, h.ledger(h.rows(3)))
+    first = h.latest_batch()
+    h.upload(client, h.ledger(h.rows(6)))
+    second = h.latest_batch()
+    sheet_path(h.stored_file(second, upload_dir)).write_bytes(
+        sheet_path(h.stored_file(first, upload_dir)).read_bytes()
+    )
+    second = h.run_preview(second)
+    assert file_reads == ["xlsx", "xlsx", "xlsx"] and second.new_count == 6
 
 
 def test_the_column_encryptor_and_sealed_blobs() -> None:
