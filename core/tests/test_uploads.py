@@ -196,6 +196,11 @@ HOSTILE: dict[str, tuple[str, Callable[[], bytes], str]] = {
         lambda: h.entity_xlsx(h.QUADRATIC, "&a;" * 10_000),
         uploads.XML_UNSAFE,
     ),
+    "a DTD after the root element (not where expat looks)": (
+        "名单.xlsx",
+        lambda: h.entity_xlsx("", h.BILLION_LAUGHS + "&lol9;"),
+        uploads.XML_UNSAFE,
+    ),
     "external entity (XXE)": (
         "名单.xlsx",
         lambda: h.entity_xlsx(h.EXTERNAL_ENTITY, "&xxe;"),
