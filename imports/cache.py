@@ -27,9 +27,10 @@ import pickle
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from core.crypto import DecryptionError, open_blob, seal_blob
+from geo.models import Region
 from imports.normalise import RowValues
 from imports.reading import RawRow, Sheet
 
@@ -58,6 +59,7 @@ class CacheWriter:
         self.part = self.path.with_name(self.path.name + ".part")
         self.context = _context(batch_id, round_)
         self.rows = 0
+        self._regions: set[Any] = set()
         self._file: BinaryIO | None = self.part.open("wb")
         self._write(pickle.dumps({"day": day.isoformat(), "file": file_digest(upload)}))
 
@@ -71,12 +73,13 @@ class CacheWriter:
 
     def add(self, values: list[RowValues]) -> None:
         if self._file is not None:
-            self._write(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+            packed = [_pack(v, self._regions) for v in values]
+            self._write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
             self.rows += len(values)
 
     def finish(self) -> None:
         if self._file is not None:
-            self._write(pickle.dumps({"rows": self.rows}))
+            self._write(pickle.dumps({"rows": self.rows, "regions": sorted(self._regions)}))
             self._file.close()
             self._file = None
             self.part.replace(self.path)
@@ -91,10 +94,11 @@ class CacheWriter:
 class CachedRows:
     """A finished cache, opened: `rows` in all, `chunks()` yields them chunk by chunk."""
 
-    def __init__(self, path: Path, context: str, rows: int) -> None:
+    def __init__(self, path: Path, context: str, rows: int, regions: dict[Any, Region]) -> None:
         self.path = path
         self.context = context
         self.rows = rows
+        self.regions = regions  # the Regions the rows name, by key
 
     def chunks(self) -> Iterator[list[RowValues]]:
         with self.path.open("rb") as file:
@@ -103,9 +107,51 @@ class CachedRows:
             held = next(blobs, None)
             for blob in blobs:  # every blob but the last (the tail)
                 assert held is not None
-                values: list[RowValues] = pickle.loads(open_blob(held, context=self.context))  # noqa: S301
-                yield values
+                packed = pickle.loads(open_blob(held, context=self.context))  # noqa: S301
+                yield [_unpack(p, self.regions) for p in packed]
                 held = blob
+
+
+# A Region (a row's village, a parent's work place) is kept as its key: pickling a model
+# instance for every row cost more than the rest of the row.
+_PLACES = ("work_province", "work_city")
+Packed = tuple[int, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any] | None, Any]
+
+
+def _pack(values: RowValues, regions: set[Any]) -> Packed:
+    father, mother = _places_out(values.father, regions), _places_out(values.mother, regions)
+    village = values.village.pk if values.village is not None else None
+    if village is not None:
+        regions.add(village)
+    return (values.number, values.child, father, mother, values.guardian, village)
+
+
+def _places_out(person: dict[str, Any], regions: set[Any]) -> dict[str, Any]:
+    if not any(isinstance(person.get(name), Region) for name in _PLACES):
+        return person
+    person = dict(person)
+    for name in _PLACES:
+        place = person.get(name)
+        if isinstance(place, Region):
+            regions.add(place.pk)
+            person[name] = place.pk
+    return person
+
+
+def _unpack(packed: Packed, regions: dict[Any, Region]) -> RowValues:
+    number, child, father, mother, guardian, village = packed
+    for person in (father, mother):
+        for name in _PLACES:
+            if person.get(name) is not None:
+                person[name] = regions[person[name]]
+    return RowValues(
+        number=number,
+        child=child,
+        father=father,
+        mother=mother,
+        guardian=guardian,
+        village=regions[village] if village is not None else None,
+    )
 
 
 def _blobs(file: BinaryIO, *, skip: bool = False) -> Iterator[bytes]:
@@ -148,7 +194,10 @@ def cached_rows(upload: Path, *, batch_id: object, round_: int, day: dt.date) ->
         return None
     if head.get("day") != day.isoformat() or head.get("file") != file_digest(upload):
         return None
-    return CachedRows(path, context, int(tail["rows"]))
+    regions = Region.objects.in_bulk(tail["regions"])
+    if len(regions) != len(tail["regions"]):
+        return None  # a region the rows name is gone: read the file
+    return CachedRows(path, context, int(tail["rows"]), regions)
 
 
 def file_digest(path: Path) -> str:

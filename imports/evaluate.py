@@ -495,7 +495,19 @@ def _own(values: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[st
 
 
 def _has_values(values: Mapping[str, Any] | None) -> bool:
-    return bool(values) and any(v not in (None, "", []) for v in (values or {}).values())
+    """Whether any value is given (not None, "" or []). By type, not by ==: a value may be a
+    Region, whose == is Python code, and this runs for every person of every row."""
+    if not values:
+        return False
+    for value in values.values():
+        if value is None:
+            continue
+        if isinstance(value, str | list):
+            if value:
+                return True
+            continue
+        return True
+    return False
 
 
 def _assign(obj: Model, values: Mapping[str, Any]) -> None:
