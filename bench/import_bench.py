@@ -878,7 +878,7 @@ def render(
             "`import_data(dry_run=False, use_transactions=True)` "
             f"| {iie['rows']:,} | {seconds['total']:.1f} | {iie_rate:,.0f} | {iie['rss_mb']:.0f} | "
             f"read (tablib/openpyxl) {seconds['read']:.1f} s · import {seconds['import']:.1f} s | "
-            f"ours ≥ {TARGET_IIE_FACTOR:.0f}× its rows/s: {factor:.0f}× {verdict} |"
+            f"ours ≥ {TARGET_IIE_FACTOR:.0f}× its rows/s: {factor:.1f}× {verdict} |"
         )
     if limit:
         seconds = limit["seconds"]

@@ -44,18 +44,34 @@ class Child(models.Model):
     )
     illness = models.CharField("患病类型", max_length=64, blank=True)
     schooling = models.CharField("就学情况", max_length=32, choices=c.Schooling.choices)
+    # school, village, township, county: no index of their own; the (…, file_no) indexes below
+    # lead with them and serve their lookups (fewer indexes to keep on every write).
     school = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="pupils", verbose_name="就读学校"
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pupils",
+        verbose_name="就读学校",
+        db_index=False,
     )
     grade = models.CharField("年级班级", max_length=32, blank=True)
     boarding = models.BooleanField("是否学校寄宿", default=False)
 
     # The household.
     village = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="children_files", verbose_name="所属村（社区）"
+        Region,
+        on_delete=models.PROTECT,
+        related_name="children_files",
+        verbose_name="所属村（社区）",
+        db_index=False,
     )
-    township = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", editable=False)
-    county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", editable=False)
+    township = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    county = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     household_address = EncryptedCharField("家庭住址", max_length=200, blank=True)
     income_sources = models.JSONField("家庭经济来源", default=list, blank=True)
     assistance = models.JSONField("救助帮扶情况", default=list, blank=True)
@@ -99,6 +115,8 @@ class Child(models.Model):
     care_computed_at = models.DateTimeField("关爱状态计算时间", null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
+        # History is read by file (id) and date; these lookups are the live table's.
+        no_db_index=["file_no", "school", "village", "township", "county", "created_by"],
         excluded_fields=[
             "name_pinyin",
             "name_initials",
@@ -112,7 +130,7 @@ class Child(models.Model):
             "agreement_required",
             "agreement_valid_until",
             "care_computed_at",
-        ]
+        ],
     )
 
     class Meta:
@@ -193,7 +211,9 @@ class Parent(models.Model):
     unreachable = models.BooleanField("失联", default=False)
     unreachable_since = models.DateField("失联日期", null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["id_index", "phone_index"])
+    history = HistoricalRecords(
+        excluded_fields=["id_index", "phone_index"], no_db_index=["work_province", "work_city"]
+    )
 
     class Meta:
         verbose_name = "父母"
