@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -55,7 +55,7 @@ from imports.models import OPEN_STATES, Batch, BatchState, ColumnMapping, Import
 from imports.reading import ImportFileError, RawRow, Sheet, read_sheet
 from imports.regions import RegionLookup
 from imports.timing import Phases
-from imports.writing import Inserter
+from imports.writing import Background, Inserter
 from jobs.handlers import PermanentJobError
 from jobs.models import Job, JobState
 from jobs.services import JobContext, job_submit
@@ -441,21 +441,26 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     stale = 0
     done = 0
-    for normalised, moved in chunks:
-        stale += moved
-        evaluated = evaluate_normalised(normalised, plan, lock=True)
-        for e in evaluated:
-            errors += [{"row": e.number, **error} for error in e.errors]
-            stale += _is_stale(e, seen.get(e.number))
-        if not errors and not stale:
-            writer.write(evaluated)
-        done += len(normalised)
-        context.progress(done, total)
-    if errors:
-        raise PermanentJobError(HAS_ERRORS, result={"errors": errors[:REPORT_LIMIT], "count": len(errors)})
-    if stale:
-        raise PermanentJobError(STALE.format(count=stale), result={"stale": stale})
-    writer.finish()
+    try:
+        for normalised, moved in chunks:
+            stale += moved
+            evaluated = evaluate_normalised(normalised, plan, lock=True)
+            for e in evaluated:
+                errors += [{"row": e.number, **error} for error in e.errors]
+                stale += _is_stale(e, seen.get(e.number))
+            if not errors and not stale:
+                writer.write(evaluated)
+            done += len(normalised)
+            context.progress(done, total)
+        if errors:
+            raise PermanentJobError(
+                HAS_ERRORS, result={"errors": errors[:REPORT_LIMIT], "count": len(errors)}
+            )
+        if stale:
+            raise PermanentJobError(STALE.format(count=stale), result={"stale": stale})
+        writer.finish()
+    finally:
+        writer.close()  # no background write may outlive the transaction
     counts = {"rows": total, **writer.counts}
     _delete_file_on_commit(batch)
     batch.state = BatchState.COMMITTED
@@ -542,9 +547,10 @@ _DERIVED = [
 
 class _Writer:
     """Writes one chunk at a time inside the commit's transaction: new files, their parents
-    and guardian with their history rows by imports.writing (COPY on PostgreSQL); updates
-    with simple_history's bulk helpers. File numbers are allocated once per village and
-    counted up."""
+    and guardian with their history rows by imports.writing (COPY on PostgreSQL, in a
+    background thread on the same connection, so that the server writes one chunk while the
+    next is evaluated); updates with simple_history's bulk helpers. File numbers are allocated
+    once per village and counted up. `close()` must follow, whatever happens."""
 
     def __init__(self, user: User, today: dt.date, phases: "Phases | None" = None) -> None:
         self.user = user
@@ -556,6 +562,8 @@ class _Writer:
         self._codes: dict[Any, str] = {}
         self._inserters: dict[type[Model], Inserter] = {}
         self._policies: dict[Any, care_rules.RulePolicy] = {}
+        connection = connections[router.db_for_write(Child)]
+        self.background = Background(connection, self.phases) if connection.vendor == "postgresql" else None
 
     def write(self, evaluated: list[Evaluated]) -> None:
         new = [e.new for e in evaluated if e.outcome == Outcome.NEW and e.new is not None]
@@ -571,7 +579,9 @@ class _Writer:
 
     def _inserter(self, model: type[Model]) -> Inserter:
         if model not in self._inserters:
-            self._inserters[model] = Inserter(model, history=True, phases=self.phases)
+            self._inserters[model] = Inserter(
+                model, history=True, phases=self.phases, background=self.background
+            )
         return self._inserters[model]
 
     def _create(self, files: list[NewFile]) -> None:
@@ -714,8 +724,16 @@ class _Writer:
                     default_change_reason=CHANGE_REASON,
                 )
 
+    def close(self) -> None:
+        """Wait for every background write (after an error too)."""
+        if self.background is not None:
+            self.background.close()
+
     def finish(self) -> None:
-        """The care state of every file touched (the care app's rules, in batches)."""
+        """Every background write done (its error raised), then the care state of every file
+        touched (the care app's rules, in batches)."""
+        if self.background is not None:
+            self.background.wait()
         with self.phases("care"):
             for start in range(0, len(self.touched), CHUNK):
                 care_state_recompute(self.touched[start : start + CHUNK], on=self.today)

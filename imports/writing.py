@@ -21,6 +21,7 @@ same max lengths and code lists the model has) and supplies every column without
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
 
@@ -107,8 +108,16 @@ def _same(value: Any) -> Any:
 class Inserter:
     """Inserts rows of one model (and, with `history`, their "+" history rows)."""
 
-    def __init__(self, model: type[models.Model], *, history: bool, phases: Phases | None = None) -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        history: bool,
+        phases: Phases | None = None,
+        background: "Background | None" = None,
+    ) -> None:
         self.phases = phases or Phases()
+        self.background = background
         self.connection = connections[router.db_for_write(model)]
         self.table = model._meta.db_table
         self.columns = [
@@ -130,8 +139,19 @@ class Inserter:
         if not rows:
             return
         values = _tuples(self.columns, rows)
+        names = [c.column for c in self.columns]
+        if self.background is not None:
+            # PostgreSQL, in the background: the COPY and the history rows' INSERT … SELECT.
+            copied: tuple[str, list[Any]] | None = None
+            if self.history is not None:
+                assert when is not None and self.key is not None
+                statement, params = self.history.copy_sql(self.table, self.columns[self.key].column)
+                copied = (statement, [*params(when, user_id, reason)])
+            sql = _copy_sql(self.connection, self.table, names)
+            self.background.submit(_copy_rows, sql, values, self.key, copied)
+            return
         with self.phases("copy"):
-            _write(self.connection, self.table, [c.column for c in self.columns], values)
+            _write(self.connection, self.table, names, values)
         if self.history is None:
             return
         assert when is not None
@@ -168,11 +188,12 @@ class _HistoryTable:
         }
         return tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
 
-    def copy_from(
-        self, table: str, key: str, ids: list[Any], *, when: dt.datetime, user_id: Any, reason: str
-    ) -> None:
-        """PostgreSQL: the history rows of the main rows just written, copied by the server
-        (INSERT … SELECT), so that no value travels twice."""
+    def copy_sql(
+        self, table: str, key: str
+    ) -> tuple[str, Callable[[dt.datetime, Any, str], tuple[Any, ...]]]:
+        """PostgreSQL: the statement that copies the history rows of the main rows whose keys
+        it is given (INSERT … SELECT, so that no value travels twice), and how to make its
+        parameters but the last (the keys)."""
         quote = self.connection.ops.quote_name
         main = ", ".join(quote(c.column) for c in self.columns)
         names = ", ".join(quote(name) for name in self.names)
@@ -182,8 +203,19 @@ class _HistoryTable:
             f"INSERT INTO {quote(self.table)} ({names}) "  # noqa: S608
             f"SELECT {main}, {placeholders} FROM {quote(table)} WHERE {quote(key)} = ANY(%s)"
         )
+
+        def params(when: dt.datetime, user_id: Any, reason: str) -> tuple[Any, ...]:
+            return self._extra_values(when=when, user_id=user_id, reason=reason)
+
+        return sql, params
+
+    def copy_from(
+        self, table: str, key: str, ids: list[Any], *, when: dt.datetime, user_id: Any, reason: str
+    ) -> None:
+        """PostgreSQL: the history rows of the main rows just written (see copy_sql)."""
+        sql, params = self.copy_sql(table, key)
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, [*self._extra_values(when=when, user_id=user_id, reason=reason), ids])
+            cursor.execute(sql, [*params(when, user_id, reason), ids])
 
     def rows(
         self,
@@ -217,3 +249,89 @@ def _write(
             # Table and column names come from model metadata; every value is a parameter.
             sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608
             cursor.executemany(sql, values)
+
+
+def _copy_sql(connection: BaseDatabaseWrapper, table: str, columns: list[str]) -> str:
+    quote = connection.ops.quote_name
+    return f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+
+
+def _copy_rows(
+    raw: Any,
+    sql: str,
+    values: list[tuple[Any, ...]],
+    key: int | None,
+    history: tuple[str, list[Any]] | None,
+) -> None:
+    """In the background thread, on the transaction's own psycopg connection: COPY the rows,
+    then copy their history rows on the server."""
+    with raw.cursor() as cursor:
+        with cursor.copy(sql) as copy:
+            for row in values:
+                copy.write_row(row)
+        if history is not None:
+            assert key is not None
+            statement, params = history
+            cursor.execute(statement, [*params, [row[key] for row in values]])
+
+
+class Background:
+    """Writes to PostgreSQL in one background thread while the caller prepares the next chunk,
+    so that the server's work (parsing, indexes, the history copy) overlaps the Python work
+    instead of following it; most of a large import's COPY time is the server's.
+
+    The thread uses the caller's own psycopg connection, inside the caller's transaction:
+    psycopg serialises every use of a connection with its lock, so a query of the caller
+    waits for the write in progress, and the writes run in the order submitted. `wait()`
+    raises the first error of a write; `close()` waits for every write, and must run before
+    the transaction ends (a write after the rollback would run outside it): use the object
+    as a context manager around the work."""
+
+    def __init__(self, connection: BaseDatabaseWrapper, phases: Phases) -> None:
+        assert connection.vendor == "postgresql"
+        assert connection.in_atomic_block, "background writes belong inside the caller's transaction"
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.phases = phases
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self._pending: list[Future[None]] = []
+
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
+        self._raise_failed()
+        self._pending.append(self._executor.submit(self._timed, write, *args))
+
+    def _timed(self, write: Callable[..., None], *args: Any) -> None:
+        with self.phases("copy"):  # the background's own time, overlapping the caller's
+            write(self.raw, *args)
+
+    def _raise_failed(self) -> None:
+        for future in [f for f in self._pending if f.done()]:
+            self._pending.remove(future)
+            future.result()  # raises the write's error
+
+    def wait(self) -> None:
+        with self.phases("wait"):
+            pending, self._pending = self._pending, []
+            for future in pending:
+                future.result()
+
+    def close(self) -> None:
+        """Wait for every write; raise the first one's error (when the caller is already
+        raising, because a query of its own failed after a write broke the transaction,
+        this error, the cause, is raised instead and chained to the caller's)."""
+        failed: BaseException | None = None
+        try:
+            for future in self._pending:
+                error = future.exception()  # waits
+                failed = failed or error
+        finally:
+            self._pending = []
+            self._executor.shutdown(wait=True)
+        if failed is not None:
+            raise failed
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

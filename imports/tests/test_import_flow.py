@@ -2,6 +2,7 @@
 all or nothing (RE-3); re-importing changes nothing; the preview's outcomes per row."""
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,8 @@ def test_a_commit_killed_mid_way_leaves_no_row(
 
     def write_then_die(self: Any, evaluated: list[Any]) -> None:
         original(self, evaluated)
+        if self.background is not None:
+            self.background.wait()  # PostgreSQL: the rows are written in the background
         written.append(len(evaluated))
         if len(written) == 2:
             assert _imported(world).count() == 20  # written, then rolled back below
@@ -128,6 +131,43 @@ def test_a_commit_killed_mid_way_leaves_no_row(
     assert not History.objects.filter(history_change_reason="台账导入").exists()
     batch.refresh_from_db()
     assert batch.state == BatchState.COMMITTING  # the reaper retries it later
+
+
+class _BrokenCopyError(Exception):
+    pass
+
+
+def test_a_failed_background_write_fails_the_commit_and_leaves_no_row(
+    world: World, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the COPY runs in a background thread (imports.writing.Background) while
+    the next chunk is evaluated: its error fails the job, after every other write has ended,
+    and the transaction leaves nothing."""
+    from django.db import connection
+
+    from imports import services, writing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the background writer is PostgreSQL's")
+    client = login("county_admin")
+    monkeypatch.setattr(services, "CHUNK", 10)
+    batch = h.previewed(client, h.ledger(h.rows(30)))
+    calls: list[str] = []
+    original = writing._copy_rows
+
+    def broken(raw: Any, sql: str, *args: Any) -> None:
+        calls.append(sql)
+        if len(calls) == 3:  # the second chunk's files
+            raise _BrokenCopyError("COPY failed")
+        original(raw, sql, *args)
+
+    monkeypatch.setattr(writing, "_copy_rows", broken)
+    assert h.commit(client, batch) == "retry"
+    batch.refresh_from_db()
+    assert batch.commit_job is not None and batch.commit_job.error == "_BrokenCopyError: COPY failed"
+    assert not _imported(world).exists()
+    assert not History.objects.filter(history_change_reason="台账导入").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
 
 
 def test_importing_the_same_file_twice_changes_nothing(world: World, login: Any) -> None:
