@@ -114,7 +114,9 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         reused = args.reuse and demo_loaded() and Child.objects.count() >= args.existing
     except Exception:
         reused = False
-    if not reused:
+    if reused:
+        call_command("migrate", verbosity=0)  # a reused template gets the code's schema
+    else:
         connection.close()
         ledger_bench.reset_database(args.db_url, force=args.force)
         connection.close()
@@ -805,12 +807,16 @@ def _rate(rows: int, seconds: float) -> str:
 
 
 def _phases(job: dict[str, Any]) -> str:
-    """The job's phases; "write" includes the COPY time, shown as "of which"."""
+    """The job's phases. Without "wait", "write" includes the COPY time ("of which"); with it
+    (PostgreSQL's background writer), the COPY ran beside the other phases and "wait" is the
+    time the job waited for it at the end."""
     phases = dict(job.get("phases") or {})
     copy = phases.pop("copy", None)
+    background = "wait" in phases
     parts = [f"{name} {seconds:.1f} s" for name, seconds in phases.items()]
     if copy is not None:
-        parts = [p + f" (COPY {copy:.1f} s)" if p.startswith("write ") else p for p in parts]
+        note = f" (COPY {copy:.1f} s in the background)" if background else f" (COPY {copy:.1f} s)"
+        parts = [p + note if p.startswith("write ") else p for p in parts]
     return " · ".join(parts)
 
 

@@ -194,7 +194,7 @@ def cached_rows(upload: Path, *, batch_id: object, round_: int, day: dt.date) ->
         return None
     if head.get("day") != day.isoformat() or head.get("file") != file_digest(upload):
         return None
-    regions = Region.objects.in_bulk(tail["regions"])
+    regions = Region.objects.select_related("parent").in_bulk(tail["regions"])
     if len(regions) != len(tail["regions"]):
         return None  # a region the rows name is gone: read the file
     return CachedRows(path, context, int(tail["rows"]), regions)
