@@ -7,8 +7,9 @@ a dict of attribute names → Python values; each value is converted for the dat
 column (encrypted columns through their field, JSON dumped, keys as they are), the row is
 written with COPY on PostgreSQL and executemany elsewhere, and its history row, when the
 model has history, is the same values plus history_date, history_type "+", the change
-reason and the user, as simple_history's bulk_create_with_history writes them. On
-PostgreSQL the server copies the history rows from the rows just written (INSERT … SELECT
+reason and the user, as simple_history's bulk_create_with_history writes them. With a
+Background (the import's commit on PostgreSQL) the rows are written from a background
+thread, and the server copies the history rows from the rows just written (INSERT … SELECT
 by primary key), so no value is sent twice.
 
 Encrypted values are sealed once: a history column shares its model's context
@@ -155,13 +156,6 @@ class Inserter:
         if self.history is None:
             return
         assert when is not None
-        if self.connection.vendor == "postgresql" and self.key is not None:
-            ids = [row[self.key] for row in values]
-            with self.phases("copy"):
-                self.history.copy_from(
-                    self.table, self.columns[self.key].column, ids, when=when, user_id=user_id, reason=reason
-                )
-            return
         history = self.history.rows(values, self.columns, when=when, user_id=user_id, reason=reason)
         with self.phases("copy"):
             _write(self.connection, self.history.table, self.history.names, history)
@@ -208,14 +202,6 @@ class _HistoryTable:
             return self._extra_values(when=when, user_id=user_id, reason=reason)
 
         return sql, params
-
-    def copy_from(
-        self, table: str, key: str, ids: list[Any], *, when: dt.datetime, user_id: Any, reason: str
-    ) -> None:
-        """PostgreSQL: the history rows of the main rows just written (see copy_sql)."""
-        sql, params = self.copy_sql(table, key)
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, [*params(when, user_id, reason), ids])
 
     def rows(
         self,
@@ -284,8 +270,8 @@ class Background:
     psycopg serialises every use of a connection with its lock, so a query of the caller
     waits for the write in progress, and the writes run in the order submitted. `wait()`
     raises the first error of a write; `close()` waits for every write, and must run before
-    the transaction ends (a write after the rollback would run outside it): use the object
-    as a context manager around the work."""
+    the transaction ends (a write after the rollback would run outside it): call it in a
+    `finally`, or use the object as a context manager around the work."""
 
     def __init__(self, connection: BaseDatabaseWrapper, phases: Phases) -> None:
         assert connection.vendor == "postgresql"
