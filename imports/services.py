@@ -16,6 +16,7 @@ error or crash, nothing.
 import datetime as dt
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -591,9 +592,10 @@ class _Writer:
         opened_on = timezone.localdate(now)
         children: list[dict[str, Any]] = []
         family: dict[type[Model], list[dict[str, Any]]] = {Parent: [], EntrustedGuardian: []}
+        ids = _uuids(len(files) + sum(len(new.family) for new in files))
         for new in files:
             child = new.child
-            child_id = uuid.uuid4()
+            child_id = next(ids)
             child.update(
                 id=child_id,
                 file_no=self._file_no(child["village_id"]),
@@ -604,7 +606,7 @@ class _Writer:
             children.append(child)
             self._care_columns(child, new, now, opened_on)
             for model, values in new.family:
-                values.update(id=uuid.uuid4(), child_id=child_id)
+                values.update(id=next(ids), child_id=child_id)
                 values["id_index"] = id_index(values.get("id_number") or None)
                 values["phone_index"] = phone_index(values.get("phone") or None)
                 family[model].append(values)
@@ -737,6 +739,15 @@ class _Writer:
         with self.phases("care"):
             for start in range(0, len(self.touched), CHUNK):
                 care_state_recompute(self.touched[start : start + CHUNK], on=self.today)
+
+
+def _uuids(count: int) -> Iterator[uuid.UUID]:
+    """`count` random UUIDs (version 4, as uuid4() makes them) from one read of the system's
+    random source instead of one per UUID: with the background writer busy, each read gave
+    up the interpreter lock and waited to get it back."""
+    random = os.urandom(16 * count)
+    for start in range(0, len(random), 16):
+        yield uuid.UUID(bytes=random[start : start + 16], version=4)
 
 
 def _person_indexes(write: FamilyWrite) -> None:

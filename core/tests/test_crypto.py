@@ -319,3 +319,26 @@ def test_it_starts_with_keys_from_a_file(tmp_path: Any) -> None:
     keys = tmp_path / "data_keys"
     keys.write_text(f"{KEY_B}\n{KEY_A}\n")
     assert _start({"SHOUHU_DATA_KEYS_FILE": str(keys)}).returncode == 0
+
+
+def test_an_encryptor_never_repeats_a_nonce_across_its_blocks() -> None:
+    """crypto.encryptor draws nonces 4,096 at a time; every token still has its own, and
+    opens as encrypt()'s do."""
+    seal = crypto.encryptor("registry.Child.id_number")
+    tokens = [seal("450521201506010011") for _ in range(crypto._NoncePool.BLOCK + 10)]
+    nonces = {crypto._split(token)[2][:12] for token in tokens}
+    assert len(nonces) == len(tokens)
+    assert crypto.decrypt(tokens[-1], context="registry.Child.id_number") == "450521201506010011"
+
+
+def test_a_forked_process_draws_its_own_nonces(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = crypto._NoncePool()
+    pool.take()  # a block drawn by the parent
+    draws: list[int] = []
+    urandom = os.urandom
+    monkeypatch.setattr(crypto.os, "urandom", lambda n: draws.append(n) or urandom(n))
+    pool.take()
+    assert draws == []  # the same process takes from its block
+    monkeypatch.setattr(crypto.os, "getpid", lambda: -1)  # now in a child of the fork
+    pool.take()
+    assert draws == [12 * crypto._NoncePool.BLOCK]  # the parent's remaining nonces are not reused
