@@ -173,15 +173,38 @@ def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
 
 def evaluate_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> list[Evaluated]:
     """evaluate_chunk() of rows already normalised (the commit reuses the preview's)."""
+    return evaluate_matched(match_normalised(normalised, plan, lock=lock), plan)
+
+
+@dataclass
+class Matched:
+    """A chunk's rows with the files they match (match_normalised), to be evaluated."""
+
+    normalised: Normalised
+    keys: list[str | None]
+    matches: dict[str, Child]
+    by_name: dict[tuple[Any, ...], list[Child]]
+    lock: bool
+
+
+def match_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> Matched:
+    """The database part of evaluate_normalised(): the files the rows match (locked with
+    `lock`). The commit matches the next chunk before it hands the current one to the
+    background writer, so that evaluating overlaps the writing."""
     with plan.phases("match"):
         # The blind index of each row's ID number, computed once (an HMAC each).
         keys = [id_index(values.child.get("id_number") or None) for values, _errors in normalised]
         matches, by_name = _match([values for values, _errors in normalised], keys, plan.user, lock=lock)
-    plan.derive = lock  # only the commit writes: the preview skips the derived values (pinyin…)
+    return Matched(normalised, keys, matches, by_name, lock)
+
+
+def evaluate_matched(matched: Matched, plan: Plan) -> list[Evaluated]:
+    """The rest of evaluate_normalised(): outcomes, differences, new files' values."""
+    plan.derive = matched.lock  # only the commit writes: the preview skips the derived values (pinyin…)
     with plan.phases("evaluate"):
         return [
-            _evaluate(values, errors, key, plan, matches, by_name)
-            for (values, errors), key in zip(normalised, keys, strict=True)
+            _evaluate(values, errors, key, plan, matched.matches, matched.by_name)
+            for (values, errors), key in zip(matched.normalised, matched.keys, strict=True)
         ]
 
 

@@ -45,11 +45,14 @@ from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, h
 from imports.evaluate import (
     Evaluated,
     FamilyWrite,
+    Matched,
     NewFile,
     Normalised,
     Plan,
+    evaluate_matched,
     evaluate_normalised,
     find_duplicates,
+    match_normalised,
     normalise_chunk,
 )
 from imports.models import OPEN_STATES, Batch, BatchState, ColumnMapping, ImportRow, Outcome
@@ -443,15 +446,21 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     stale = 0
     done = 0
     try:
-        for normalised, moved in chunks:
+        # One chunk ahead: the next chunk is matched (queries) before this one goes to the
+        # writer, so that evaluating it runs while the background writes this one.
+        ahead = _matched_ahead(chunks, plan)
+        current = next(ahead, None)
+        while current is not None:
+            matched, moved = current
             stale += moved
-            evaluated = evaluate_normalised(normalised, plan, lock=True)
+            evaluated = evaluate_matched(matched, plan)
             for e in evaluated:
                 errors += [{"row": e.number, **error} for error in e.errors]
                 stale += _is_stale(e, seen.get(e.number))
+            current = next(ahead, None)
             if not errors and not stale:
                 writer.write(evaluated)
-            done += len(normalised)
+            done += len(matched.normalised)
             context.progress(done, total)
         if errors:
             raise PermanentJobError(
@@ -477,6 +486,11 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     )
     _log_phases(COMMIT_KIND, total, plan.phases)
     return counts
+
+
+def _matched_ahead(chunks: Iterator[tuple[Normalised, int]], plan: Plan) -> Iterator[tuple[Matched, int]]:
+    for normalised, moved in chunks:
+        yield match_normalised(normalised, plan, lock=True), moved
 
 
 def _commit_rows(batch: Batch) -> tuple[Plan, int, Iterator[tuple[Normalised, int]]]:
