@@ -816,7 +816,7 @@ def _phases(job: dict[str, Any]) -> str:
     parts = [f"{name} {seconds:.1f} s" for name, seconds in phases.items()]
     if copy is not None:
         note = f" (COPY {copy:.1f} s in the background)" if background else f" (COPY {copy:.1f} s)"
-        parts = [p + note if p.startswith("write ") else p for p in parts]
+        parts = [p + note if p.startswith(("write ", "rows ")) else p for p in parts]
     return " · ".join(parts)
 
 

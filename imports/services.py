@@ -386,20 +386,29 @@ def _preview_rows(batch: Batch, run: _Run, cache: CacheWriter, context: JobConte
     total = len(run.sheet.rows)
     done = 0
     context.progress(0, total)
-    rows = Inserter(ImportRow, history=False)
-    for chunk in _chunks(run.sheet.rows):
-        normalised = normalise_chunk(chunk, run.plan)
-        evaluated = evaluate_normalised(normalised, run.plan, lock=False)
-        with run.plan.phases("rows"):
-            rows.insert([_import_row(batch, e) for e in evaluated])
-            for e in evaluated:
-                counts[e.outcome] += 1
-            if counts[Outcome.ERROR]:
-                cache.discard()
-            else:
-                cache.add([values for values, _errors in normalised])
-        done += len(chunk)
-        context.progress(done, total)
+    connection = connections[router.db_for_write(ImportRow)]
+    # PostgreSQL: the rows are written in the background while the next chunk is normalised.
+    background = Background(connection, run.plan.phases) if connection.vendor == "postgresql" else None
+    rows = Inserter(ImportRow, history=False, background=background)
+    try:
+        for chunk in _chunks(run.sheet.rows):
+            normalised = normalise_chunk(chunk, run.plan)
+            evaluated = evaluate_normalised(normalised, run.plan, lock=False)
+            with run.plan.phases("rows"):
+                rows.insert([_import_row(batch, e) for e in evaluated])
+                for e in evaluated:
+                    counts[e.outcome] += 1
+                if counts[Outcome.ERROR]:
+                    cache.discard()
+                else:
+                    cache.add([values for values, _errors in normalised])
+            done += len(chunk)
+            context.progress(done, total)
+        if background is not None:
+            background.wait()
+    finally:
+        if background is not None:
+            background.close()
     return counts
 
 

@@ -266,7 +266,8 @@ class Background:
     so that the server's work (parsing, indexes, the history copy) overlaps the Python work
     instead of following it; most of a large import's COPY time is the server's.
 
-    The thread uses the caller's own psycopg connection, inside the caller's transaction:
+    The thread uses the caller's own psycopg connection, inside the caller's transaction (or
+    in autocommit, the preview's, where each write commits on its own):
     psycopg serialises every use of a connection with its lock, so a query of the caller
     waits for the write in progress, and the writes run in the order submitted. `wait()`
     raises the first error of a write; `close()` waits for every write, and must run before
@@ -275,7 +276,8 @@ class Background:
 
     def __init__(self, connection: BaseDatabaseWrapper, phases: Phases) -> None:
         assert connection.vendor == "postgresql"
-        assert connection.in_atomic_block, "background writes belong inside the caller's transaction"
+        # Inside the caller's transaction, or in autocommit (each write commits on its own).
+        assert connection.in_atomic_block or connection.get_autocommit()
         connection.ensure_connection()
         self.raw = connection.connection
         self.phases = phases

@@ -10,6 +10,7 @@ import pytest
 
 from imports.models import Batch, BatchState, ImportRow, Outcome
 from imports.tests import helpers as h
+from jobs.services import job_run
 from registry import choices as c
 from registry.models import Child, EntrustedGuardian, Parent
 from testing.world import World
@@ -167,6 +168,33 @@ def test_a_failed_background_write_fails_the_commit_and_leaves_no_row(
     assert batch.commit_job is not None and batch.commit_job.error == "_BrokenCopyError: COPY failed"
     assert not _imported(world).exists()
     assert not History.objects.filter(history_change_reason="台账导入").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
+
+
+def test_a_failed_background_write_fails_the_preview(
+    world: World, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview's rows are written in the background too (PostgreSQL): a failed write fails
+    the job, which may be run again; no thread is left."""
+    from django.db import connection
+
+    from imports import writing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the background writer is PostgreSQL's")
+
+    def broken(*_args: Any) -> None:
+        raise _BrokenCopyError("COPY failed")
+
+    monkeypatch.setattr(writing, "_copy_rows", broken)
+    client = login("county_admin")
+    assert h.upload(client, h.ledger(h.rows(3))).status_code == 302
+    batch = h.latest_batch()
+    assert batch.preview_job_id is not None
+    assert job_run(job_id=batch.preview_job_id) == "retry"
+    batch.refresh_from_db()
+    assert batch.state == BatchState.PREVIEWING and batch.preview_job is not None
+    assert batch.preview_job.error == "_BrokenCopyError: COPY failed"
     assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
 
 
