@@ -586,6 +586,7 @@ class _Writer:
         self._codes: dict[Any, str] = {}
         self._inserters: dict[type[Model], Inserter] = {}
         self._policies: dict[Any, care_rules.RulePolicy] = {}
+        self._rules: dict[tuple[Any, ...], tuple[str, tuple[str, ...], dt.date | None, bool]] = {}
         connection = connections[router.db_for_write(Child)]
         self.background = Background(connection, self.phases) if connection.vendor == "postgresql" else None
 
@@ -645,37 +646,45 @@ class _Writer:
         guardianship apps apply after each write (care.services.care_recompute,
         guardianship.services.agreement_state_recompute) for a file that has no visit, no
         agreement and no parent marked 失联 yet: computed here instead of read back and
-        rewritten. A test proves that recomputing afterwards changes nothing."""
+        rewritten. A test proves that recomputing afterwards changes nothing. The rules are
+        functions of a handful of code values, so each distinct combination is computed once
+        per import (`_rules`)."""
         value: Callable[[str], Any] = {**_CHILD_DEFAULTS, **child}.get
-        policy = self._policy(child["county_id"])
-        colour, reasons = care_rules.risk_colour(
-            care_rules.Facts(
-                care_type=value("care_type"),
-                guardianship_rating=value("guardianship_rating"),
-                schooling=value("schooling"),
-                hukou_registered=value("hukou_registered"),
-                health=value("health"),
-                disability_grade=value("disability_grade"),
-                active=value("status") == Status.ACTIVE,
-            ),
-            policy,
+        active = value("status") == Status.ACTIVE
+        facts = care_rules.Facts(
+            care_type=value("care_type"),
+            guardianship_rating=value("guardianship_rating"),
+            schooling=value("schooling"),
+            hukou_registered=value("hukou_registered"),
+            health=value("health"),
+            disability_grade=value("disability_grade"),
+            active=active,
         )
-        parents = [
+        parents = tuple(
             agreement_rules.ParentFacts(
                 status=values.get("status") or _PARENT_STATUS_DEFAULT,
                 incapacity_reason=values.get("incapacity_reason") or "",
             )
             for model, values in new.family
             if model is Parent
-        ]
+        )
+        key = (child["county_id"], opened_on, facts, parents)
+        if key not in self._rules:
+            policy = self._policy(child["county_id"])
+            found, why = care_rules.risk_colour(facts, policy)
+            self._rules[key] = (
+                found,
+                tuple(why),
+                care_rules.next_due(None, found, policy, opened_on=opened_on),
+                agreement_rules.agreement_required(active=active, care_type=facts.care_type, parents=parents),
+            )
+        colour, reasons, due, required = self._rules[key]
         child.update(
             risk_colour=colour,
-            risk_reasons=reasons,
-            next_visit_due=care_rules.next_due(None, colour, policy, opened_on=opened_on),
+            risk_reasons=list(reasons),
+            next_visit_due=due,
             care_computed_at=now,
-            agreement_required=agreement_rules.agreement_required(
-                active=value("status") == Status.ACTIVE, care_type=value("care_type"), parents=parents
-            ),
+            agreement_required=required,
             agreement_valid_until=None,
         )
 
