@@ -106,7 +106,7 @@ def test_a_cache_of_another_batch_does_not_open(
     assert _imported(world).count() == 6
 
 
-def test_a_commit_on_another_day_reads_the_file(
+def test_a_commit_on_another_day_normalises_the_rows_again(
     world: World, login: Any, upload_dir: Path, file_reads: list[str]
 ) -> None:
     """A new file's derived columns (left-behind by age…) depend on the date."""

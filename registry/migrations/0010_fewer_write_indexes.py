@@ -3,7 +3,8 @@
 (…, file_no) indexes lead with the same columns) and history indexes nothing reads.
 
 On SQLite, altering a column rebuilds the table, and the rebuilt table has only the indexes
-the model state knows: the raw-SQL indexes of 0005 are made again at the end."""
+the model state knows: the raw-SQL indexes of 0005 are made again at the end (and at the end
+of reversing)."""
 
 import importlib
 
@@ -27,6 +28,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Reversed last: the table rebuilt by reversing the changes below gets 0005's indexes back.
+        migrations.RunPython(migrations.RunPython.noop, care_indexes),
         migrations.AlterField(
             model_name='child',
             name='county',
