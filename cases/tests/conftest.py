@@ -1,33 +1,12 @@
 """The cases tests run on a pinned clock (due dates and overdue counts are counted in days)."""
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-import time_machine
-
-from testing.world import World
+from testing.clock import pinned_clock
 
 NOW = dt.datetime(2028, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TODAY = NOW.date()
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture(scope="module")
-def world_built_at() -> dt.datetime:
-    """The module's persona world is built on the pinned day (see the root conftest)."""
-    return NOW
-
-
-@pytest.fixture
-def world(world: World, clock: Any) -> World:
-    """The persona world with the pinned clock running for the test (overrides the root
-    fixture, so `login` uses this one too)."""
-    return world
+clock, world_built_at, world = pinned_clock(NOW)

@@ -12,17 +12,15 @@ village_worker and provider_staff in 甲一村), `staff` adds:
 """
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from accounts.models import Role, RoleGrant, User
 from geo.models import Region, Unit, UnitKind
+from testing.clock import pinned_clock
 from testing.world import World, make_user
 from training.models import Attendance, TrainingSession
 
@@ -39,23 +37,7 @@ WORKER_PERSONAS = (
 )
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture(scope="module")
-def world_built_at() -> dt.datetime:
-    """The module's persona world is built on the pinned day (see the root conftest)."""
-    return NOW
-
-
-@pytest.fixture
-def world(world: World, clock: Any) -> World:
-    """The persona world with the pinned clock running for the test (overrides the root
-    fixture, so `login` uses this one too)."""
-    return world
+clock, world_built_at, world = pinned_clock(NOW)
 
 
 @dataclass
