@@ -21,8 +21,7 @@ import binascii
 import functools
 import os
 import re
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -212,45 +211,18 @@ def encrypt(plaintext: str, *, context: str, ring: KeyRing | None = None) -> str
     return f"{column.header}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
-def encryptor(context: str, *, ring: KeyRing | None = None) -> Callable[[str], str]:
-    """encrypt() bound to one column, for code that seals many of its values (an import writes
-    a hundred thousand files): the same tokens, without looking the column up per value, and
-    with nonces drawn from the system in blocks (_NoncePool)."""
+def encrypt_many(plaintexts: Sequence[str], *, context: str, ring: KeyRing | None = None) -> list[str]:
+    """encrypt() of many values of one column (an import seals a million): the same tokens,
+    the column looked up once and the nonces read from the system in one call, each nonce
+    used once. No state is kept between calls, so threads and forked processes share none."""
     column = _sealer(ring or keyring(), context)
-    seal, aad, prefix = column.engine.encrypt, column.aad, f"{column.header}:"
-    b2a, take = binascii.b2a_base64, _NoncePool().take
-
-    def encrypt_value(plaintext: str) -> str:
-        nonce = take()
-        return prefix + b2a(nonce + seal(nonce, plaintext.encode(), aad), newline=False).decode()
-
-    return encrypt_value
-
-
-class _NoncePool:
-    """Random nonces (os.urandom, as encrypt() draws them) read from the system 4,096 at a
-    time instead of one system call per value: with another thread busy, each call gave up the
-    interpreter lock and waited to get it back, and an import seals a million values. Each
-    nonce is handed out once: the lock keeps that true across threads, and a forked process
-    (another pid) discards what its parent had drawn."""
-
-    BLOCK = 4096
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._buffer = b""
-        self._offset = 0
-        self._pid = 0
-
-    def take(self) -> bytes:
-        with self._lock:
-            if self._offset >= len(self._buffer) or self._pid != os.getpid():
-                self._buffer = os.urandom(_NONCE_BYTES * self.BLOCK)
-                self._offset = 0
-                self._pid = os.getpid()
-            start = self._offset
-            self._offset = start + _NONCE_BYTES
-            return self._buffer[start : self._offset]
+    seal, aad, prefix, b2a = column.engine.encrypt, column.aad, f"{column.header}:", binascii.b2a_base64
+    nonces = os.urandom(_NONCE_BYTES * len(plaintexts))
+    out = []
+    for index, plaintext in enumerate(plaintexts):
+        nonce = nonces[index * _NONCE_BYTES : (index + 1) * _NONCE_BYTES]
+        out.append(prefix + b2a(nonce + seal(nonce, plaintext.encode(), aad), newline=False).decode())
+    return out
 
 
 def seal_blob(data: bytes, *, context: str, ring: KeyRing | None = None) -> bytes:

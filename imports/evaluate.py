@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.db.models import Exists, Model, OuterRef, Q
 from django.db.models import Field as ModelField
 
 from accounts.models import User
 from core.blind_index import id_index
+from core.lookups import in_values
 from core.masking import mask_id, mask_phone, mask_text
 from core.pinyin import pinyin_keys
 from geo.models import Region
@@ -70,9 +72,10 @@ class Plan:
     regions: RegionLookup
     today: dt.date
     duplicates: dict[int, list[int]] = field(default_factory=dict)  # row → the other rows
-    # Compute the derived columns (registry.services.derive) of what will be written. The
-    # preview does not: the normaliser already checks what derive() would refuse (the ID
-    # number against birth date and sex; villages come from the user's RegionLookup).
+    # Build what will be written: a new file's values with their derived columns
+    # (registry.services.derive). The preview does not (it keeps outcomes and differences):
+    # the normaliser already checks what derive() would refuse (the ID number against birth
+    # date and sex; villages come from the user's RegionLookup).
     derive: bool = True
     phases: Phases = field(default_factory=Phases)
 
@@ -253,7 +256,7 @@ def _match(
     carries `writable` (in the user's write scope), its parents and its guardian."""
     keys = {k for k in row_keys if k}
     nameless = [r for r in rows if not r.child.get("id_number") and r.village is not None]
-    query = Q(id_index__in=keys) if keys else Q(pk__in=[])
+    query = Q(in_values("id_index", keys, using=router.db_for_read(Child))) if keys else Q(pk__in=[])
     if nameless:
         query |= Q(
             id_index__isnull=True,
@@ -296,10 +299,11 @@ def _new(values: RowValues, plan: Plan, summary: str, key: str | None) -> Evalua
         errors.append(_cell_error(plan, "village", NO_VILLAGE, values))
     if errors or village is None:
         return Evaluated(values.number, Outcome.ERROR, errors=errors, summary=summary)
+    if not plan.derive:  # the preview keeps the outcome only; the commit builds the values
+        return Evaluated(values.number, Outcome.NEW, summary=summary)
     child = _attributes(values.child, _CHILD_FIELDS)
     child["village_id"] = village.pk
-    if plan.derive:
-        child.update(derived(child, village, values.father, values.mother, key=key, on=plan.today))
+    child.update(derived(child, village, values.father, values.mother, key=key, on=plan.today))
     family: list[tuple[type[Parent] | type[EntrustedGuardian], dict[str, Any]]] = []
     for role, given in ((c.ParentRole.FATHER, values.father), (c.ParentRole.MOTHER, values.mother)):
         if _has_values(given):

@@ -48,27 +48,43 @@ class _Column:
         self.column: str = field.column
         self.convert = _converter(field, connection)
         self.identity = self.convert is _same
-        self.default = self.convert(field.get_default())
+        # Encrypted columns are sealed a chunk at a time (crypto.encrypt_many).
+        encrypted = getattr(field, "encrypted", False)
+        self.context: str | None = getattr(field, "context", None) if encrypted else None
+        self.raw_default = field.get_default()
+        self.default = self.convert(self.raw_default)
         # A default made anew for each row (uuid4): the caller must give the value.
         self.required = field.has_default() and callable(field.default) and field.default not in (list, dict)
 
 
 def _tuples(columns: list[_Column], rows: Sequence[Row]) -> list[tuple[Any, ...]]:
-    """The rows as parameter tuples; the hot loop of an import, so plain columns are read
-    with dict.get and only the others call their converter."""
-    plan = [(c.attname, None if c.identity else c.convert, c.default) for c in columns]
+    """The rows as parameter tuples, built column by column (the hot loop of an import):
+    plain columns are read with dict.get, encrypted ones sealed together, the others converted
+    value by value."""
     required = [c.attname for c in columns if c.required]
     if rows and any(name not in rows[0] for name in required):
         raise ValueError(f"rows must give {required}")
-    out = []
-    for row in rows:
-        get = row.get
-        out.append(
-            tuple(
-                get(name, default) if convert is None else (convert(row[name]) if name in row else default)
-                for name, convert, default in plan
-            )
-        )
+    built: list[list[Any]] = []
+    for column in columns:
+        name, default = column.attname, column.default
+        if column.identity:
+            built.append([row.get(name, default) for row in rows])
+        elif column.context is not None:
+            built.append(_sealed([row.get(name, column.raw_default) for row in rows], column.context))
+        else:
+            convert = column.convert
+            built.append([convert(row[name]) if name in row else default for row in rows])
+    return list(zip(*built, strict=True))
+
+
+def _sealed(values: list[Any], context: str) -> list[Any]:
+    """EncryptedCharField.get_db_prep_value of a column's values: None and "" as they are,
+    the rest sealed in one call."""
+    positions = [index for index, value in enumerate(values) if value is not None and value != ""]
+    tokens = crypto.encrypt_many([str(values[index]) for index in positions], context=context)
+    out = list(values)
+    for index, token in zip(positions, tokens, strict=True):
+        out[index] = token
     return out
 
 
@@ -83,14 +99,8 @@ def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -
         ):
             return _same
     if getattr(field, "encrypted", False):
-        seal = crypto.encryptor(field.context)  # type: ignore[attr-defined]
-
-        def encrypted(value: Any) -> Any:  # EncryptedCharField.get_db_prep_value, inlined
-            if value is None or value == "":
-                return value
-            return seal(value if isinstance(value, str) else str(value))
-
-        return encrypted
+        context = field.context  # type: ignore[attr-defined]
+        return lambda value: _sealed([value], context)[0]  # _tuples seals whole columns
     if isinstance(field, _PLAIN):
         return _same
     if connection.vendor == "postgresql":

@@ -321,24 +321,28 @@ def test_it_starts_with_keys_from_a_file(tmp_path: Any) -> None:
     assert _start({"SHOUHU_DATA_KEYS_FILE": str(keys)}).returncode == 0
 
 
-def test_an_encryptor_never_repeats_a_nonce_across_its_blocks() -> None:
-    """crypto.encryptor draws nonces 4,096 at a time; every token still has its own, and
-    opens as encrypt()'s do."""
-    seal = crypto.encryptor("registry.Child.id_number")
-    tokens = [seal("450521201506010011") for _ in range(crypto._NoncePool.BLOCK + 10)]
-    nonces = {crypto._split(token)[2][:12] for token in tokens}
-    assert len(nonces) == len(tokens)
-    assert crypto.decrypt(tokens[-1], context="registry.Child.id_number") == "450521201506010011"
+def test_encrypt_many_gives_each_value_its_own_nonce_and_encrypts_tokens() -> None:
+    """crypto.encrypt_many reads the nonces of a column's values from the system in one call;
+    every token still has its own nonce and opens as encrypt()'s do, in its own column only."""
+    values = ["450521201506010011", "450521201506010029", "450521201506010011"] * 50
+    tokens = crypto.encrypt_many(values, context="registry.Child.id_number")
+    assert len({crypto._split(token)[2][:12] for token in tokens}) == len(values)
+    assert [crypto.decrypt(t, context="registry.Child.id_number") for t in tokens] == values
+    assert (
+        tokens[0].rpartition(":")[0]
+        == crypto.encrypt(values[0], context="registry.Child.id_number").rpartition(":")[0]
+    )
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(tokens[0], context="registry.Parent.id_number")
+    assert crypto.encrypt_many([], context="registry.Child.id_number") == []
 
 
-def test_a_forked_process_draws_its_own_nonces(monkeypatch: pytest.MonkeyPatch) -> None:
-    pool = crypto._NoncePool()
-    pool.take()  # a block drawn by the parent
+def test_encrypt_many_draws_fresh_nonces_on_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No nonce is kept between calls (a forked worker or another thread cannot reuse one)."""
     draws: list[int] = []
     urandom = os.urandom
     monkeypatch.setattr(crypto.os, "urandom", lambda n: draws.append(n) or urandom(n))
-    pool.take()
-    assert draws == []  # the same process takes from its block
-    monkeypatch.setattr(crypto.os, "getpid", lambda: -1)  # now in a child of the fork
-    pool.take()
-    assert draws == [12 * crypto._NoncePool.BLOCK]  # the parent's remaining nonces are not reused
+    first = crypto.encrypt_many(["甲", "乙"], context="registry.Child.name")
+    second = crypto.encrypt_many(["甲", "乙"], context="registry.Child.name")
+    assert draws == [24, 24]
+    assert set(first).isdisjoint(second)
