@@ -13,7 +13,6 @@ others. Values in differences and errors are masked: ID and phone numbers as eve
 """
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,11 +327,6 @@ def _attributes(given: Mapping[str, Any] | None, fields: dict[str, ModelField[An
 _DEFAULTS = {name: f.get_default() for name, f in _CHILD_FIELDS.items() if f.has_default()}
 
 
-@functools.lru_cache(maxsize=100_000)
-def _pinyin(name: str) -> tuple[str, str]:
-    return pinyin_keys(name)
-
-
 def derived(
     child: Mapping[str, Any],
     village: Region,
@@ -351,7 +345,7 @@ def derived(
         raise ValidationError({"village": "请选择村（社区）。"})
     value: Callable[[str], Any] = {**_DEFAULTS, **child}.get
     number = value("id_number") or ""
-    pinyin, initials = _pinyin(str(value("name")))
+    pinyin, initials = pinyin_keys(str(value("name")))
     reasons = rules.key_reasons(
         guardianship_rating=value("guardianship_rating"),
         care_type=value("care_type"),
