@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,6 @@ from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, h
 from imports.evaluate import (
     Evaluated,
     FamilyWrite,
-    Matched,
     NewFile,
     Normalised,
     Plan,
@@ -451,22 +450,31 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
         )
     }
     writer = _Writer(batch.created_by, plan.today, plan.phases)
+    if writer.background is not None:
+        # PostgreSQL checks Django's foreign keys at COMMIT (DEFERRABLE INITIALLY DEFERRED):
+        # for a hundred thousand files, seconds of the server's time after the last write.
+        # Checked at the end of each statement instead, they run in the background beside the
+        # next chunk's evaluation. (A chunk's files are written before their parents.)
+        with connections[router.db_for_write(Child)].cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     errors: list[dict[str, Any]] = []
     stale = 0
     done = 0
     try:
-        # One chunk ahead: the next chunk is matched (queries) before this one goes to the
-        # writer, so that evaluating it runs while the background writes this one.
-        ahead = _matched_ahead(chunks, plan)
-        current = next(ahead, None)
-        while current is not None:
-            matched, moved = current
+        # Every chunk is matched first (the files it matches locked FOR UPDATE), and the file
+        # numbers of its villages read: the loop below then sends no query while the
+        # background writes (new files' rows are written by it; a query waits for its write),
+        # so the job's Python for a chunk runs beside the server's write of the one before.
+        everything = [(match_normalised(rows, plan, lock=True), moved) for rows, moved in chunks]
+        writer.number_villages(
+            {v.village.pk for m, _ in everything for v, _e in m.normalised if v.village is not None}
+        )
+        for matched, moved in everything:
             stale += moved
             evaluated = evaluate_matched(matched, plan)
             for e in evaluated:
                 errors += [{"row": e.number, **error} for error in e.errors]
                 stale += _is_stale(e, seen.get(e.number))
-            current = next(ahead, None)
             if not errors and not stale:
                 writer.write(evaluated)
             done += len(matched.normalised)
@@ -495,11 +503,6 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     )
     _log_phases(COMMIT_KIND, total, plan.phases)
     return counts
-
-
-def _matched_ahead(chunks: Iterator[tuple[Normalised, int]], plan: Plan) -> Iterator[tuple[Matched, int]]:
-    for normalised, moved in chunks:
-        yield match_normalised(normalised, plan, lock=True), moved
 
 
 def _commit_rows(batch: Batch) -> tuple[Plan, int, Iterator[tuple[Normalised, int]]]:
@@ -694,7 +697,19 @@ class _Writer:
             self._policies[county_id] = found.table() if found is not None else care_rules.DEFAULT_POLICY
         return self._policies[county_id]
 
+    def number_villages(self, village_ids: Iterable[Any]) -> None:
+        """Read the next file number of each of these villages now (before the background
+        writer starts: afterwards a query waits for its write)."""
+        for village_id in village_ids:
+            self._next_number(village_id)
+
     def _file_no(self, village_id: Any) -> str:
+        self._next_number(village_id)
+        sequence = self._next_no[village_id]
+        self._next_no[village_id] += 1
+        return f"{self._codes[village_id]}{sequence:06d}"
+
+    def _next_number(self, village_id: Any) -> None:
         if village_id not in self._next_no:
             code = Region.objects.filter(pk=village_id).values_list("code", flat=True).get()
             last = (
@@ -705,9 +720,6 @@ class _Writer:
             )
             self._codes[village_id] = code
             self._next_no[village_id] = int(last[len(code) :]) + 1 if last else 1
-        sequence = self._next_no[village_id]
-        self._next_no[village_id] += 1
-        return f"{self._codes[village_id]}{sequence:06d}"
 
     def _update(self, updated: list[Evaluated]) -> None:
         if not updated:
