@@ -9,8 +9,8 @@ written with COPY on PostgreSQL and executemany elsewhere, and its history row, 
 model has history, is the same values plus history_date, history_type "+", the change
 reason and the user, as simple_history's bulk_create_with_history writes them. With a
 Background (the import's commit on PostgreSQL) the rows are written from a background
-thread, and the server copies the history rows from the rows just written (INSERT … SELECT
-by primary key), so no value is sent twice.
+thread, and the history rows' COPY reuses the main rows' COPY text (_copy_rows), so each row
+is formatted once.
 
 Encrypted values are sealed once: a history column shares its model's context
 (core.fields.EncryptedCharField.context), so the history row carries the main row's token.
@@ -29,6 +29,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
+from psycopg.copy import Copy, LibpqWriter, Writer
 
 from core import crypto
 from imports.timing import Phases
@@ -136,13 +137,13 @@ class Inserter:
             for field in model._meta.concrete_fields
             if not isinstance(field, AutoFieldMixin)
         ]
-        primary_key = model._meta.pk
-        assert primary_key is not None
-        # The primary key's position in a row (None when the database makes it).
-        self.key = next((i for i, c in enumerate(self.columns) if c.attname == primary_key.attname), None)
         self.history: _HistoryTable | None = None
         if history:
             self.history = _HistoryTable(model.history.model, self.connection)  # type: ignore[attr-defined]
+            # The columns the history table has come first: a history row's COPY text is its
+            # main row's, cut after them, with the history columns appended (_copy_rows).
+            kept = {c.column for c in self.history.columns}
+            self.columns.sort(key=lambda c: c.column not in kept)  # stable
 
     def insert(
         self, rows: Sequence[Row], *, when: dt.datetime | None = None, user_id: Any = None, reason: str = ""
@@ -152,14 +153,15 @@ class Inserter:
         values = _tuples(self.columns, rows)
         names = [c.column for c in self.columns]
         if self.background is not None:
-            # PostgreSQL, in the background: the COPY and the history rows' INSERT … SELECT.
-            copied: tuple[str, list[Any]] | None = None
+            # PostgreSQL, in the background: the rows' COPY, then their history rows' COPY.
+            appended: tuple[str, tuple[Any, ...], int] | None = None
             if self.history is not None:
-                assert when is not None and self.key is not None
-                statement, params = self.history.copy_sql(self.table, self.columns[self.key].column)
-                copied = (statement, [*params(when, user_id, reason)])
+                assert when is not None
+                extra = self.history.extra_values(when=when, user_id=user_id, reason=reason)
+                columns, dropped = self.history.layout(names)
+                appended = (_copy_sql(self.connection, self.history.table, columns), extra, dropped)
             sql = _copy_sql(self.connection, self.table, names)
-            self.background.submit(_copy_rows, sql, values, self.key, copied)
+            self.background.submit(_copy_rows, sql, values, appended)
             return
         with self.phases("copy"):
             _write(self.connection, self.table, names, values)
@@ -183,7 +185,8 @@ class _HistoryTable:
     def names(self) -> list[str]:
         return [c.column for c in self.columns] + [c.column for c in self.extra]
 
-    def _extra_values(self, *, when: dt.datetime, user_id: Any, reason: str) -> tuple[Any, ...]:
+    def extra_values(self, *, when: dt.datetime, user_id: Any, reason: str) -> tuple[Any, ...]:
+        """The history columns' values (the same for every row of an insert), in `extra`'s order."""
         fixed = {
             "history_date": when,
             "history_change_reason": reason,
@@ -192,26 +195,14 @@ class _HistoryTable:
         }
         return tuple(c.default if c.attname not in fixed else c.convert(fixed[c.attname]) for c in self.extra)
 
-    def copy_sql(
-        self, table: str, key: str
-    ) -> tuple[str, Callable[[dt.datetime, Any, str], tuple[Any, ...]]]:
-        """PostgreSQL: the statement that copies the history rows of the main rows whose keys
-        it is given (INSERT … SELECT, so that no value travels twice), and how to make its
-        parameters but the last (the keys)."""
-        quote = self.connection.ops.quote_name
-        main = ", ".join(quote(c.column) for c in self.columns)
-        names = ", ".join(quote(name) for name in self.names)
-        placeholders = ", ".join(["%s"] * len(self.extra))
-        # Table and column names come from model metadata; every value is a parameter.
-        sql = (
-            f"INSERT INTO {quote(self.table)} ({names}) "  # noqa: S608
-            f"SELECT {main}, {placeholders} FROM {quote(table)} WHERE {quote(key)} = ANY(%s)"
-        )
-
-        def params(when: dt.datetime, user_id: Any, reason: str) -> tuple[Any, ...]:
-            return self._extra_values(when=when, user_id=user_id, reason=reason)
-
-        return sql, params
+    def layout(self, main: list[str]) -> tuple[list[str], int]:
+        """The history COPY's columns for main rows of columns `main` (those this table has
+        first, see Inserter), and how many of the main row's last columns it drops."""
+        kept = {c.column for c in self.columns}
+        count = sum(1 for name in main if name in kept)
+        if count != len(kept) or any(name not in kept for name in main[:count]):
+            raise ValueError(f"{self.table}: the main row's columns {main} do not start with this table's")
+        return [*main[:count], *(c.column for c in self.extra)], len(main) - count
 
     def rows(
         self,
@@ -224,7 +215,7 @@ class _HistoryTable:
     ) -> list[tuple[Any, ...]]:
         """The history rows of the main rows' converted `values` (encrypted ones included, see
         the module's docstring) and the history columns."""
-        tail = self._extra_values(when=when, user_id=user_id, reason=reason)
+        tail = self.extra_values(when=when, user_id=user_id, reason=reason)
         position = {c.attname: index for index, c in enumerate(main)}
         pick = itemgetter(*[position[c.attname] for c in self.columns])  # several: gives a tuple
         return [pick(converted) + tail for converted in values]
@@ -253,22 +244,65 @@ def _copy_sql(connection: BaseDatabaseWrapper, table: str, columns: list[str]) -
 
 
 def _copy_rows(
-    raw: Any,
-    sql: str,
-    values: list[tuple[Any, ...]],
-    key: int | None,
-    history: tuple[str, list[Any]] | None,
+    raw: Any, sql: str, values: list[tuple[Any, ...]], history: tuple[str, tuple[Any, ...], int] | None
 ) -> None:
     """In the background thread, on the transaction's own psycopg connection: COPY the rows,
-    then copy their history rows on the server."""
+    then their history rows. A history row is the first columns of its main row followed by
+    the history columns, the same for every row (_HistoryTable.layout), so its COPY text is
+    the main row's line cut after those columns, with the history columns' text appended: the
+    rows are formatted once. (In COPY's text format tabs and line feeds inside a value are
+    escaped, and no UTF-8 character but these has their bytes, so each tab ends a column and
+    each line feed a row.)"""
     with raw.cursor() as cursor:
-        with cursor.copy(sql) as copy:
+        sent = _Kept(cursor)
+        with cursor.copy(sql, writer=sent) as copy:
             for row in values:
                 copy.write_row(row)
-        if history is not None:
-            assert key is not None
-            statement, params = history
-            cursor.execute(statement, [*params, [row[key] for row in values]])
+        if history is None:
+            return
+        data = b"".join(sent.parts)
+        statement, extra, dropped = history
+        suffix = b"\t" + _copy_text(raw, [extra])  # ends with the line feed
+        if dropped:
+            lines = data.split(b"\n")[:-1]
+            body = b"".join([line.rsplit(b"\t", dropped)[0] + suffix for line in lines])
+        else:
+            body = data.replace(b"\n", suffix)
+        with cursor.copy(statement) as copy:
+            copy.write(body)
+
+
+class _Collected(Writer):
+    """A psycopg COPY writer that keeps the formatted data instead of sending it."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: Any) -> None:
+        self.parts.append(bytes(data))
+
+
+class _Kept(LibpqWriter):
+    """psycopg's COPY writer (sends the data as it is formatted, so that the server parses a
+    chunk while the rest is formatted), keeping a copy of what it sent."""
+
+    def __init__(self, cursor: Any) -> None:
+        super().__init__(cursor)
+        self.parts: list[bytes] = []
+
+    def write(self, data: Any) -> None:
+        self.parts.append(bytes(data))
+        super().write(data)
+
+
+def _copy_text(raw: Any, rows: Sequence[Sequence[Any]]) -> bytes:
+    """The rows in COPY's text format, as psycopg formats them for this connection (a cursor
+    of its own: psycopg's Copy refuses a cursor whose last statement was not a COPY)."""
+    collected = _Collected()
+    with raw.cursor() as cursor, Copy(cursor, binary=False, writer=collected) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return b"".join(collected.parts)
 
 
 class Background:
