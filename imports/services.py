@@ -69,7 +69,7 @@ logger = logging.getLogger("shouhu.imports")
 
 PREVIEW_KIND = "imports.preview"
 COMMIT_KIND = "imports.commit"
-CHUNK = 2000
+CHUNK = 4000
 CHANGE_REASON = "台账导入"
 KEEP_FILES = dt.timedelta(hours=24)
 NO_UNIT = "您的账号没有所属单位，不能导入。"
