@@ -6,7 +6,8 @@ mapping starts a new round), so the commit takes the values the preview normalis
 reading and normalising the file again. They are kept beside the upload, in chunks, each
 sealed by core.crypto.seal_blob and bound to the batch and round (a cache of another batch or
 round, or altered bytes, does not open), and the commit opens one chunk at a time, so its
-memory stays that of a chunk.
+memory stays that of a chunk (and of every row's match keys, a blob of their own per chunk:
+the commit matches every chunk before it writes any).
 
 The commit still matches every row against the database as it is then, under lock, and
 refuses a preview that has gone stale. It uses the cache only when the preview finished it
@@ -25,7 +26,7 @@ import datetime as dt
 import hashlib
 import pickle
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +37,7 @@ from imports.reading import RawRow, Sheet
 
 _LENGTH = struct.Struct(">Q")
 SUFFIX = ".rows"
+_LAYOUT = 2  # each chunk: its match keys, then its rows (a cache of another layout is not used)
 
 
 def cache_path(upload: Path, round_: int) -> Path:
@@ -61,7 +63,8 @@ class CacheWriter:
         self.rows = 0
         self._regions: set[Any] = set()
         self._file: BinaryIO | None = self.part.open("wb")
-        self._write(pickle.dumps({"day": day.isoformat(), "file": file_digest(upload)}))
+        head = {"layout": _LAYOUT, "day": day.isoformat(), "file": file_digest(upload)}
+        self._write(pickle.dumps(head))
 
     def _write(self, data: bytes) -> None:
         assert self._file is not None
@@ -72,7 +75,11 @@ class CacheWriter:
         return self._file is not None
 
     def add(self, values: list[RowValues]) -> None:
+        """One chunk: what the commit matches the rows by (a blob of its own, see
+        CachedRows.keys), then the rows."""
         if self._file is not None:
+            keys = [_key(v) for v in values]
+            self._write(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
             packed = [_pack(v, self._regions) for v in values]
             self._write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
             self.rows += len(values)
@@ -101,15 +108,27 @@ class CachedRows:
         self.regions = regions  # the Regions the rows name, by key
 
     def chunks(self) -> Iterator[list[RowValues]]:
+        for _keys, rows in self._pairs(keys=False):
+            packed = pickle.loads(open_blob(rows, context=self.context))  # noqa: S301
+            yield [_unpack(p, self.regions) for p in packed]
+
+    def keys(self) -> Iterator[list[RowValues]]:
+        """Chunk by chunk, the rows with only what the commit matches them by (the ID number;
+        the name, birth date and village of a row without one): the commit matches every
+        chunk before it writes any, and holds these instead of the rows."""
+        for keys, _rows in self._pairs(keys=True):
+            yield [_unkey(k, self.regions) for k in pickle.loads(open_blob(keys, context=self.context))]  # noqa: S301
+
+    def _pairs(self, *, keys: bool) -> Iterator[tuple[bytes, bytes]]:
+        """Each chunk's two blobs, still sealed; the one not wanted is skipped unread (empty)."""
         with self.path.open("rb") as file:
-            blobs = _blobs(file)
+            blobs = _blobs(file, wanted=lambda index: index == 0 or (index % 2 == 1) == keys)
             next(blobs)  # the head
-            held = next(blobs, None)
-            for blob in blobs:  # every blob but the last (the tail)
-                assert held is not None
-                packed = pickle.loads(open_blob(held, context=self.context))  # noqa: S301
-                yield [_unpack(p, self.regions) for p in packed]
-                held = blob
+            while (first := next(blobs, None)) is not None:
+                second = next(blobs, None)
+                if second is None:
+                    return  # `first` was the tail
+                yield first, second
 
 
 # A Region (a row's village, a parent's work place) is kept as its key: pickling a model
@@ -124,6 +143,28 @@ def _pack(values: RowValues, regions: set[Any]) -> Packed:
     if village is not None:
         regions.add(village)
     return (values.number, values.child, father, mother, values.guardian, village)
+
+
+Key = tuple[int, str | None, str | None, dt.date | None, Any]
+
+
+def _key(values: RowValues) -> Key:
+    child = values.child
+    village = values.village.pk if values.village is not None else None
+    return (values.number, child.get("id_number"), child.get("name"), child.get("birth_date"), village)
+
+
+def _unkey(key: Key, regions: dict[Any, Region]) -> RowValues:
+    number, id_number, name, birth_date, village = key
+    child = {k: v for k, v in (("id_number", id_number), ("name", name), ("birth_date", birth_date)) if v}
+    return RowValues(
+        number=number,
+        child=child,
+        father={},
+        mother={},
+        guardian=None,
+        village=regions[village] if village is not None else None,
+    )
 
 
 def _places_out(person: dict[str, Any], regions: set[Any]) -> dict[str, Any]:
@@ -154,23 +195,24 @@ def _unpack(packed: Packed, regions: dict[Any, Region]) -> RowValues:
     )
 
 
-def _blobs(file: BinaryIO, *, skip: bool = False) -> Iterator[bytes]:
-    """The sealed blobs in order; with `skip`, empty placeholders for all but the first and
-    the last (seeking over the rest)."""
-    first = True
+def _blobs(file: BinaryIO, *, wanted: Callable[[int], bool] = lambda index: True) -> Iterator[bytes]:
+    """The sealed blobs in order; those whose position is not `wanted` as empty placeholders
+    (seeked over, unread), except the last, always read (a cache's tail)."""
+    index = 0
     while header := file.read(_LENGTH.size):
         if len(header) < _LENGTH.size:
             raise DecryptionError("缓存文件不完整")
         (length,) = _LENGTH.unpack(header)
         start = file.tell()
-        if skip and not first:
+        if not wanted(index):
             file.seek(length, 1)
             if file.read(1):  # not the last: leave it unread
                 file.seek(-1, 1)
+                index += 1
                 yield b""
                 continue
             file.seek(start)
-        first = False
+        index += 1
         blob = file.read(length)
         if len(blob) < length:
             raise DecryptionError("缓存文件不完整")
@@ -185,14 +227,18 @@ def cached_rows(upload: Path, *, batch_id: object, round_: int, day: dt.date) ->
     context = _context(batch_id, round_)
     try:
         with path.open("rb") as file:
-            blobs = list(_blobs(file, skip=True))
+            blobs = list(_blobs(file, wanted=lambda index: index == 0))
         if len(blobs) < 2:
             return None
         head = pickle.loads(open_blob(blobs[0], context=context))  # noqa: S301
         tail = pickle.loads(open_blob(blobs[-1], context=context))  # noqa: S301
     except (OSError, DecryptionError, pickle.UnpicklingError, EOFError):
         return None
-    if head.get("day") != day.isoformat() or head.get("file") != file_digest(upload):
+    if (
+        head.get("layout") != _LAYOUT
+        or head.get("day") != day.isoformat()
+        or head.get("file") != file_digest(upload)
+    ):
         return None
     regions = Region.objects.select_related("parent").in_bulk(tail["regions"])
     if len(regions) != len(tail["regions"]):

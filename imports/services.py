@@ -55,6 +55,7 @@ from imports.evaluate import (
     normalise_chunk,
 )
 from imports.models import OPEN_STATES, Batch, BatchState, ColumnMapping, ImportRow, Outcome
+from imports.normalise import RowValues
 from imports.reading import ImportFileError, RawRow, Sheet, read_sheet
 from imports.regions import RegionLookup
 from imports.timing import Phases
@@ -442,7 +443,7 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
         return {"skipped": True}
     if not _file_kept(batch):
         raise PermanentJobError(FILE_GONE)
-    plan, total, chunks = _commit_rows(batch)
+    plan, total, keys, chunks = _commit_rows(batch)
     seen = {
         number: _Seen(child_id, version)
         for number, child_id, version in ImportRow.objects.filter(batch=batch).values_list(
@@ -461,15 +462,16 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     stale = 0
     done = 0
     try:
-        # Every chunk is matched first (the files it matches locked FOR UPDATE), and the file
-        # numbers of its villages read: the loop below then sends no query while the
-        # background writes (new files' rows are written by it; a query waits for its write),
-        # so the job's Python for a chunk runs beside the server's write of the one before.
-        everything = [(match_normalised(rows, plan, lock=True), moved) for rows, moved in chunks]
+        # Every chunk is matched first, by its rows' keys (the files it matches locked FOR
+        # UPDATE), and the next file numbers of its villages read: the loop below then sends
+        # no query while the background writes (a query would wait for the write), so the
+        # job's Python for a chunk runs beside the server's write of the one before.
+        everything = [match_normalised(rows, plan, lock=True) for rows in keys]
         writer.number_villages(
-            {v.village.pk for m, _ in everything for v, _e in m.normalised if v.village is not None}
+            {v.village.pk for m in everything for v, _e in m.normalised if v.village is not None}
         )
-        for matched, moved in everything:
+        for matched, (rows, moved) in zip(everything, chunks, strict=True):
+            matched.normalised = rows  # the rows whole, instead of their keys
             stale += moved
             evaluated = evaluate_matched(matched, plan)
             for e in evaluated:
@@ -505,10 +507,14 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     return counts
 
 
-def _commit_rows(batch: Batch) -> tuple[Plan, int, Iterator[tuple[Normalised, int]]]:
-    """The commit's plan, its row count, and its rows normalised chunk by chunk, each chunk with
-    the number of its rows whose village has left the importer's write scope since the preview
-    (stale). From the preview's cache (imports.cache) when it can be used, else from the file."""
+def _commit_rows(
+    batch: Batch,
+) -> tuple[Plan, int, Iterator[Normalised], Iterator[tuple[Normalised, int]]]:
+    """The commit's plan, its row count, its rows' match keys chunk by chunk (rows holding only
+    what they are matched by), and its rows normalised chunk by chunk, each chunk with the
+    number of its rows whose village has left the importer's write scope since the preview
+    (stale). From the preview's cache (imports.cache) when it can be used, else from the file
+    (normalised twice then: memory stays that of a chunk)."""
     phases = Phases()
     plan = _plan(batch, batch.headers, phases)
     with phases("read"):
@@ -518,21 +524,26 @@ def _commit_rows(batch: Batch) -> tuple[Plan, int, Iterator[tuple[Normalised, in
         return (
             run.plan,
             len(run.sheet.rows),
+            (normalise_chunk(c, run.plan) for c in _chunks(run.sheet.rows)),
             ((normalise_chunk(c, run.plan), 0) for c in _chunks(run.sheet.rows)),
         )
     writable = {village.pk for village in plan.regions.villages}
 
-    def chunks() -> Iterator[tuple[Normalised, int]]:
-        opened = cached.chunks()
+    def read(opened: Iterator[list[RowValues]]) -> Iterator[list[RowValues]]:
         while True:
             with phases("read"):
                 values = next(opened, None)
             if values is None:
                 return
+            yield values
+
+    def chunks() -> Iterator[tuple[Normalised, int]]:
+        for values in read(cached.chunks()):
             moved = sum(1 for v in values if v.village is not None and v.village.pk not in writable)
             yield [(v, []) for v in values], moved
 
-    return plan, cached.rows, chunks()
+    keys: Iterator[Normalised] = ([(v, []) for v in values] for values in read(cached.keys()))
+    return plan, cached.rows, keys, chunks()
 
 
 def _log_phases(kind: str, rows: int, phases: Phases) -> None:

@@ -347,6 +347,9 @@ def test_a_new_file_without_an_id_number_is_matched_by_name_and_birth_date_next_
     assert h.commit(client, h.previewed(client, content)) == "succeeded"
     again = h.previewed(client, content)
     assert (again.new_count, again.unchanged_count) == (0, 1)
+    # The commit matches it the same way (imports.cache keeps the name, birth date and village
+    # of each row for the commit's matching): no stale refusal, no second file.
+    assert h.commit(client, again) == "succeeded"
     created = _imported(world).get()
     assert (created.birth_date, created.sex, created.id_number) == (dt.date(2014, 5, 3), "F", "")
 

@@ -106,6 +106,30 @@ def test_a_cache_of_another_batch_does_not_open(
     assert _imported(world).count() == 6
 
 
+def test_a_cache_of_an_earlier_layout_is_not_used(
+    world: World, login: Any, upload_dir: Path, file_reads: list[str]
+) -> None:
+    """A cache written before its chunks carried their match keys (a preview made before an
+    upgrade, committed after it) is not read as the new layout: the commit reads the file."""
+    import pickle
+
+    from imports import cache
+
+    client = login("county_admin")
+    batch = h.previewed(client, h.ledger(h.rows(4)))
+    path = _cache(batch, upload_dir)
+    data = path.read_bytes()
+    size = cache._LENGTH.size
+    (length,) = cache._LENGTH.unpack(data[:size])
+    context = cache._context(batch.pk, batch.round)
+    head = pickle.loads(crypto.open_blob(data[size : size + length], context=context))
+    del head["layout"]
+    old = crypto.seal_blob(pickle.dumps(head), context=context)
+    path.write_bytes(cache._LENGTH.pack(len(old)) + old + data[size + length :])
+    assert h.commit(client, batch) == "succeeded"
+    assert file_reads == ["xlsx", "sheet", "sheet"] and _imported(world).count() == 4
+
+
 def test_a_commit_on_another_day_normalises_the_rows_again(
     world: World, login: Any, upload_dir: Path, file_reads: list[str]
 ) -> None:
