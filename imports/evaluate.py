@@ -191,8 +191,7 @@ class Matched:
 
 def match_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> Matched:
     """The database part of evaluate_normalised(): the files the rows match (locked with
-    `lock`). The commit matches the next chunk before it hands the current one to the
-    background writer, so that evaluating overlaps the writing."""
+    `lock`)."""
     with plan.phases("match"):
         # The blind index of each row's ID number, computed once (an HMAC each).
         keys = [id_index(values.child.get("id_number") or None) for values, _errors in normalised]
@@ -247,14 +246,35 @@ def _evaluate(
 # --- matching: one query per chunk ------------------------------------------------------------
 
 
-def _match(
-    rows: list[RowValues], row_keys: list[str | None], user: User, *, lock: bool
-) -> tuple[dict[str, Child], dict[tuple[Any, ...], list[Child]]]:
-    """Active files with the chunk's ID numbers (by blind index, `row_keys`); for rows without
-    an ID number, active files without one of the same village, name and birth date. Each file
-    carries `writable` (in the user's write scope), its parents and its guardian."""
+def lock_matching(normalised: Normalised, plan: Plan, *, hold: int) -> Matched | None:
+    """The commit's first pass over a chunk: lock (FOR UPDATE) the active files its rows may
+    match, reading only their keys; then the chunk matched (match_normalised()) when it
+    matches at most `hold` files, or None when it matches more (the caller matches it when
+    its turn comes, the files locked already, so as not to hold many files with their
+    families meanwhile)."""
+    with plan.phases("match"):
+        keys = [id_index(values.child.get("id_number") or None) for values, _errors in normalised]
+        query = _matching([values for values, _errors in normalised], keys)
+        found = (
+            []
+            if query is None
+            else list(
+                Child.objects.filter(query, status=c.Status.ACTIVE)
+                .select_for_update(of=("self",))
+                .values_list("pk", flat=True)
+            )
+        )
+    if not found:
+        return Matched(normalised, keys, {}, {}, lock=True)
+    return match_normalised(normalised, plan, lock=True) if len(found) <= hold else None
+
+
+def _matching(rows: list[RowValues], row_keys: list[str | None]) -> Q | None:
+    """The condition _match() looks files up by (None: no row can match)."""
     keys = {k for k in row_keys if k}
     nameless = [r for r in rows if not r.child.get("id_number") and r.village is not None]
+    if not keys and not nameless:
+        return None
     query = Q(in_values("id_index", keys, using=router.db_for_read(Child))) if keys else Q(pk__in=[])
     if nameless:
         query |= Q(
@@ -262,7 +282,17 @@ def _match(
             village_id__in={r.village.pk for r in nameless if r.village is not None},
             name__in={r.child.get("name") for r in nameless},
         )
-    if not keys and not nameless:
+    return query
+
+
+def _match(
+    rows: list[RowValues], row_keys: list[str | None], user: User, *, lock: bool
+) -> tuple[dict[str, Child], dict[tuple[Any, ...], list[Child]]]:
+    """Active files with the chunk's ID numbers (by blind index, `row_keys`); for rows without
+    an ID number, active files without one of the same village, name and birth date. Each file
+    carries `writable` (in the user's write scope), its parents and its guardian."""
+    query = _matching(rows, row_keys)
+    if query is None:
         return {}, {}
     found = (
         Child.objects.filter(query, status=c.Status.ACTIVE)

@@ -45,12 +45,14 @@ from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, h
 from imports.evaluate import (
     Evaluated,
     FamilyWrite,
+    Matched,
     NewFile,
     Normalised,
     Plan,
     evaluate_matched,
     evaluate_normalised,
     find_duplicates,
+    lock_matching,
     match_normalised,
     normalise_chunk,
 )
@@ -71,6 +73,7 @@ logger = logging.getLogger("shouhu.imports")
 PREVIEW_KIND = "imports.preview"
 COMMIT_KIND = "imports.commit"
 CHUNK = 4000
+HELD_MATCHES = 200  # per chunk, matched before the commit's loop (see commit_run)
 CHANGE_REASON = "台账导入"
 KEEP_FILES = dt.timedelta(hours=24)
 NO_UNIT = "您的账号没有所属单位，不能导入。"
@@ -462,16 +465,25 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
     stale = 0
     done = 0
     try:
-        # Every chunk is matched first, by its rows' keys (the files it matches locked FOR
-        # UPDATE), and the next file numbers of its villages read: the loop below then sends
-        # no query while the background writes (a query would wait for the write), so the
-        # job's Python for a chunk runs beside the server's write of the one before.
-        everything = [match_normalised(rows, plan, lock=True) for rows in keys]
-        writer.number_villages(
-            {v.village.pk for m in everything for v, _e in m.normalised if v.village is not None}
-        )
-        for matched, (rows, moved) in zip(everything, chunks, strict=True):
-            matched.normalised = rows  # the rows whole, instead of their keys
+        # First every chunk's files are locked (FOR UPDATE), by its rows' keys, and the next
+        # file numbers of its villages read: for a chunk of new files, or of a few updates,
+        # matched then, the loop below sends no query while the background writes (a query
+        # would wait for the write), so the job's Python for a chunk runs beside the server's
+        # write of the one before. A chunk of many updates is matched in the loop (its files
+        # with their families are not held until then: an import of a hundred thousand
+        # updates would hold them all).
+        ahead: list[Matched | None] = []
+        villages = set()
+        for rows in keys:
+            ahead.append(lock_matching(rows, plan, hold=HELD_MATCHES))
+            villages |= {v.village.pk for v, _e in rows if v.village is not None}
+        writer.number_villages(villages)
+        for early, (rows, moved) in zip(ahead, chunks, strict=True):
+            if early is None:
+                matched = match_normalised(rows, plan, lock=True)
+            else:
+                matched = early
+                matched.normalised = rows  # the rows whole, instead of their keys
             stale += moved
             evaluated = evaluate_matched(matched, plan)
             for e in evaluated:

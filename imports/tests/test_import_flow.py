@@ -219,8 +219,17 @@ def test_importing_the_same_file_twice_changes_nothing(world: World, login: Any)
     }
 
 
+@pytest.fixture(params=["held", "matched in the loop"])
+def held_matches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit matches a chunk with few matched files before its loop and one with many in
+    it (services.HELD_MATCHES): both ways."""
+    from imports import services
+
+    monkeypatch.setattr(services, "HELD_MATCHES", 200 if request.param == "held" else 0)
+
+
 def test_the_preview_shows_the_differences_masked_and_the_commit_writes_them(
-    world: World, login: Any
+    world: World, login: Any, held_matches: None
 ) -> None:
     client = login("county_admin")
     a1 = world.children["a1"]
@@ -252,7 +261,9 @@ def test_the_preview_shows_the_differences_masked_and_the_commit_writes_them(
     assert (latest.history_change_reason, latest.history_type) == ("台账导入", "~")
 
 
-def test_a_file_changed_after_the_preview_refuses_the_commit(world: World, login: Any) -> None:
+def test_a_file_changed_after_the_preview_refuses_the_commit(
+    world: World, login: Any, held_matches: None
+) -> None:
     from registry.services import FileData, child_file_update
 
     client = login("county_admin")
