@@ -7,7 +7,7 @@ reading and normalising the file again. They are kept beside the upload, in chun
 sealed by core.crypto.seal_blob and bound to the batch and round (a cache of another batch or
 round, or altered bytes, does not open), and the commit opens one chunk at a time, so its
 memory stays that of a chunk (and of every row's match keys, a blob of their own per chunk:
-the commit matches every chunk before it writes any).
+the commit locks the files every chunk matches before it writes any).
 
 The commit still matches every row against the database as it is then, under lock, and
 refuses a preview that has gone stale. It uses the cache only when the preview finished it
@@ -114,8 +114,8 @@ class CachedRows:
 
     def keys(self) -> Iterator[list[RowValues]]:
         """Chunk by chunk, the rows with only what the commit matches them by (the ID number;
-        the name, birth date and village of a row without one): the commit matches every
-        chunk before it writes any, and holds these instead of the rows."""
+        the name, birth date and village of a row without one): the commit locks the files
+        every chunk matches before it writes any, and holds these instead of the rows."""
         for keys, _rows in self._pairs(keys=True):
             yield [_unkey(k, self.regions) for k in pickle.loads(open_blob(keys, context=self.context))]  # noqa: S301
 

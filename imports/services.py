@@ -473,7 +473,7 @@ def commit_run(job: Job, context: JobContext) -> dict[str, Any]:
         # with their families are not held until then: an import of a hundred thousand
         # updates would hold them all).
         ahead: list[Matched | None] = []
-        villages = set()
+        villages: set[Any] = set()
         for rows in keys:
             ahead.append(lock_matching(rows, plan, hold=HELD_MATCHES))
             villages |= {v.village.pk for v, _e in rows if v.village is not None}

@@ -254,11 +254,11 @@ def _copy_rows(
     escaped, and no UTF-8 character but these has their bytes, so each tab ends a column and
     each line feed a row.)"""
     with raw.cursor() as cursor:
-        sent = _Kept(cursor)
+        sent = _Kept(cursor) if history is not None else None  # the history's COPY reuses the text
         with cursor.copy(sql, writer=sent) as copy:
             for row in values:
                 copy.write_row(row)
-        if history is None:
+        if history is None or sent is None:
             return
         data = b"".join(sent.parts)
         statement, extra, dropped = history
