@@ -159,11 +159,6 @@ def find_duplicates(rows: Iterable[RawRow], mapping: Mapping[int, str]) -> dict[
 Normalised = list[tuple[RowValues, list[CellError]]]
 
 
-def evaluate_chunk(rows: Sequence[RawRow], plan: Plan, *, lock: bool) -> list[Evaluated]:
-    """The outcome of each row. `lock`: take the matched files FOR UPDATE (the commit)."""
-    return evaluate_normalised(normalise_chunk(rows, plan), plan, lock=lock)
-
-
 def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
     """The typed values and the cell errors of each row (imports.normalise)."""
     with plan.phases("normalise"):
@@ -174,7 +169,8 @@ def normalise_chunk(rows: Sequence[RawRow], plan: Plan) -> Normalised:
 
 
 def evaluate_normalised(normalised: Normalised, plan: Plan, *, lock: bool) -> list[Evaluated]:
-    """evaluate_chunk() of rows already normalised (the commit reuses the preview's)."""
+    """The outcome of each row normalised by normalise_chunk(). `lock`: take the matched files
+    FOR UPDATE."""
     return evaluate_matched(match_normalised(normalised, plan, lock=lock), plan)
 
 
@@ -354,7 +350,8 @@ def _attributes(given: Mapping[str, Any] | None, fields: dict[str, ModelField[An
     return out
 
 
-_DEFAULTS = {name: f.get_default() for name, f in _CHILD_FIELDS.items() if f.has_default()}
+# A file's default values (for a new file's columns the row does not give).
+CHILD_DEFAULTS = {name: f.get_default() for name, f in _CHILD_FIELDS.items() if f.has_default()}
 
 
 def derived(
@@ -373,7 +370,7 @@ def derived(
     township = village.parent
     if township is None or township.parent_id is None:
         raise ValidationError({"village": "请选择村（社区）。"})
-    value: Callable[[str], Any] = {**_DEFAULTS, **child}.get
+    value: Callable[[str], Any] = {**CHILD_DEFAULTS, **child}.get
     number = value("id_number") or ""
     pinyin, initials = pinyin_keys(str(value("name")))
     reasons = rules.key_reasons(

@@ -43,6 +43,7 @@ from imports.access import import_unit
 from imports.cache import CacheWriter, cache_delete, cached_rows, sheet_load, sheet_save
 from imports.columns import FIELD_BY_KEY, FIELDS, NOT_IMPORTED, guess_mapping, header_key
 from imports.evaluate import (
+    CHILD_DEFAULTS,
     Evaluated,
     FamilyWrite,
     Matched,
@@ -576,7 +577,6 @@ def _is_stale(e: Evaluated, seen: _Seen | None) -> int:
     return int(seen is None or before_id != matched.pk or seen.version != e.seen_version)
 
 
-_CHILD_DEFAULTS = {f.name: f.get_default() for f in Child._meta.concrete_fields if f.has_default()}
 _PARENT_STATUS_DEFAULT = Parent._meta.get_field("status").get_default()
 
 _DERIVED = [
@@ -675,7 +675,7 @@ class _Writer:
         rewritten. A test proves that recomputing afterwards changes nothing. The rules are
         functions of a handful of code values, so each distinct combination is computed once
         per import (`_rules`)."""
-        value: Callable[[str], Any] = {**_CHILD_DEFAULTS, **child}.get
+        value: Callable[[str], Any] = {**CHILD_DEFAULTS, **child}.get
         active = value("status") == Status.ACTIVE
         facts = care_rules.Facts(
             care_type=value("care_type"),
