@@ -3,8 +3,8 @@
 bulk_create spends most of an import's time building and binding its SQL (on PostgreSQL an
 UNNEST of one array per column, dumped value by value in Python) and needs a model instance
 per row, then simple_history builds a second instance per row for the history. Here a row is
-a dict of attribute names → Python values; each value is converted for the database once per
-column (encrypted columns through their field, JSON dumped, keys as they are), the row is
+a dict of attribute names → Python values; the values are converted for the database column
+by column (a column's encrypted values sealed in one call, JSON dumped, keys as they are), the row is
 written with COPY on PostgreSQL and executemany elsewhere, and its history row, when the
 model has history, is the same values plus history_date, history_type "+", the change
 reason and the user, as simple_history's bulk_create_with_history writes them. With a
