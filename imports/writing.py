@@ -313,8 +313,9 @@ class Background:
     The thread uses the caller's own psycopg connection, inside the caller's transaction (or
     in autocommit, the preview's, where each write commits on its own):
     psycopg serialises every use of a connection with its lock, so a query of the caller
-    waits for the write in progress, and the writes run in the order submitted. `wait()`
-    raises the first error of a write; `close()` waits for every write, and must run before
+    waits for the write in progress, and the writes run in the order submitted. After a write
+    has failed the later ones are skipped (they depend on it: a file's parents on the file).
+    `wait()` raises the first error of a write; `close()` waits for every write, and must run before
     the transaction ends (a write after the rollback would run outside it): call it in a
     `finally`, or use the object as a context manager around the work."""
 
@@ -327,14 +328,21 @@ class Background:
         self.phases = phases
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
         self._pending: list[Future[None]] = []
+        self._failed = False  # set by the thread when a write fails
 
     def submit(self, write: Callable[..., None], *args: Any) -> None:
         self._raise_failed()
         self._pending.append(self._executor.submit(self._timed, write, *args))
 
     def _timed(self, write: Callable[..., None], *args: Any) -> None:
-        with self.phases("copy"):  # the background's own time, overlapping the caller's
-            write(self.raw, *args)
+        if self._failed:
+            return  # an earlier write failed: its error is the one raised
+        try:
+            with self.phases("copy"):  # the background's own time, overlapping the caller's
+                write(self.raw, *args)
+        except BaseException:
+            self._failed = True
+            raise
 
     def _raise_failed(self) -> None:
         for future in [f for f in self._pending if f.done()]:

@@ -166,6 +166,7 @@ def test_a_failed_background_write_fails_the_commit_and_leaves_no_row(
     assert h.commit(client, batch) == "retry"
     batch.refresh_from_db()
     assert batch.commit_job is not None and batch.commit_job.error == "_BrokenCopyError: COPY failed"
+    assert len(calls) == 3  # the writes queued after it (the second chunk's parents…) were skipped
     assert not _imported(world).exists()
     assert not History.objects.filter(history_change_reason="台账导入").exists()
     assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
